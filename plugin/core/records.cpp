@@ -1,0 +1,194 @@
+// Encoding of gift-code records; the format is documented in records.h.
+#include "records.h"
+
+namespace giftcode {
+namespace {
+
+class Writer {
+public:
+    void U8(uint8_t v) { m_out.push_back(char(v)); }
+    void I64(int64_t v)
+    {
+        const uint64_t u = uint64_t(v);
+        for (int i = 0; i < 8; ++i) m_out.push_back(char(uint8_t(u >> (8 * i))));
+    }
+    void Str(const std::string& s)
+    {
+        const uint32_t n = uint32_t(s.size());
+        for (int i = 0; i < 4; ++i) m_out.push_back(char(uint8_t(n >> (8 * i))));
+        m_out += s;
+    }
+    void Bytes(const uint8_t* p, size_t n) { m_out.append(reinterpret_cast<const char*>(p), n); }
+    std::string Take() { return std::move(m_out); }
+
+private:
+    std::string m_out;
+};
+
+class Reader {
+public:
+    explicit Reader(const std::string& in) : m_in(in) {}
+    bool U8(uint8_t& v)
+    {
+        if (m_in.size() - m_pos < 1) return false;
+        v = uint8_t(m_in[m_pos++]);
+        return true;
+    }
+    bool I64(int64_t& v)
+    {
+        if (m_in.size() - m_pos < 8) return false;
+        uint64_t u = 0;
+        for (int i = 0; i < 8; ++i) u |= uint64_t(uint8_t(m_in[m_pos + i])) << (8 * i);
+        m_pos += 8;
+        v = int64_t(u);
+        return true;
+    }
+    bool Str(std::string& s, size_t max)
+    {
+        if (m_in.size() - m_pos < 4) return false;
+        uint32_t n = 0;
+        for (int i = 0; i < 4; ++i) n |= uint32_t(uint8_t(m_in[m_pos + i])) << (8 * i);
+        m_pos += 4;
+        if (n > max || m_in.size() - m_pos < n) return false;
+        s.assign(m_in, m_pos, n);
+        m_pos += n;
+        return true;
+    }
+    bool Bytes(uint8_t* p, size_t n)
+    {
+        if (m_in.size() - m_pos < n) return false;
+        for (size_t i = 0; i < n; ++i) p[i] = uint8_t(m_in[m_pos + i]);
+        m_pos += n;
+        return true;
+    }
+    bool AtEnd() const { return m_pos == m_in.size(); }
+
+private:
+    const std::string& m_in;
+    size_t m_pos{0};
+};
+
+constexpr size_t MAX_ADDRESS = 128;
+
+Status Corrupt(const CodeId& id, const std::string& what)
+{
+    return Status(StatusCode::kCorruption, "gift-code record " + id.ShortHex() + ": " + what);
+}
+
+} // namespace
+
+std::string TxidToHex(const Txid& txid)
+{
+    static const char digits[] = "0123456789abcdef";
+    std::string out;
+    for (size_t i = txid.size(); i-- > 0;) {
+        out.push_back(digits[txid[i] >> 4]);
+        out.push_back(digits[txid[i] & 15]);
+    }
+    return out;
+}
+
+bool TxidFromHex(const std::string& hex, Txid& txid)
+{
+    if (hex.size() != 64) return false;
+    auto value = [](char ch) -> int {
+        if (ch >= '0' && ch <= '9') return ch - '0';
+        if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+        if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+        return -1;
+    };
+    for (size_t i = 0; i < 32; ++i) {
+        const int hi = value(hex[2 * i]);
+        const int lo = value(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) return false;
+        txid[31 - i] = uint8_t(hi << 4 | lo);
+    }
+    return true;
+}
+
+bool CodeRecord::operator==(const CodeRecord& o) const
+{
+    return id == o.id && state == o.state && amount == o.amount && created_at == o.created_at &&
+           expires_at == o.expires_at && label == o.label && txid == o.txid && address == o.address &&
+           redeemed_at == o.redeemed_at && fee == o.fee && cancelled_at == o.cancelled_at;
+}
+
+std::string EncodeCodeKey(const CodeId& id)
+{
+    std::string key(1, CODE_KEY_TAG);
+    key.append(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size());
+    return key;
+}
+
+Result<CodeId> DecodeCodeKey(const std::string& key)
+{
+    CodeId id;
+    if (key.size() != 1 + id.bytes.size() || key[0] != CODE_KEY_TAG) {
+        return Status(StatusCode::kCorruption, "gift-code key of unknown shape");
+    }
+    for (size_t i = 0; i < id.bytes.size(); ++i) id.bytes[i] = uint8_t(key[1 + i]);
+    return id;
+}
+
+std::string EncodeCodeRecord(const CodeRecord& r)
+{
+    Writer w;
+    w.U8(RECORD_VERSION);
+    w.U8(uint8_t(r.state));
+    w.I64(r.amount);
+    w.I64(r.created_at);
+    w.I64(r.expires_at);
+    w.Str(r.label);
+    switch (r.state) {
+    case StoredState::kIssued:
+        break;
+    case StoredState::kRedeemed:
+        w.Bytes(r.txid.data(), r.txid.size());
+        w.Str(r.address);
+        w.I64(r.redeemed_at);
+        w.I64(r.fee);
+        break;
+    case StoredState::kCancelled:
+        w.I64(r.cancelled_at);
+        break;
+    }
+    return w.Take();
+}
+
+Result<CodeRecord> DecodeCodeRecord(const CodeId& id, const std::string& value)
+{
+    Reader r(value);
+    CodeRecord rec;
+    rec.id = id;
+    uint8_t version = 0;
+    if (!r.U8(version)) return Corrupt(id, "empty record");
+    if (version != RECORD_VERSION) return Corrupt(id, "unknown record version " + std::to_string(version));
+    uint8_t state = 0;
+    if (!r.U8(state) || !r.I64(rec.amount) || !r.I64(rec.created_at) || !r.I64(rec.expires_at) ||
+        !r.Str(rec.label, MAX_LABEL)) {
+        return Corrupt(id, "truncated record");
+    }
+    if (rec.amount <= 0) return Corrupt(id, "non-positive amount");
+    switch (state) {
+    case uint8_t(StoredState::kIssued):
+        rec.state = StoredState::kIssued;
+        break;
+    case uint8_t(StoredState::kRedeemed):
+        rec.state = StoredState::kRedeemed;
+        if (!r.Bytes(rec.txid.data(), rec.txid.size()) || !r.Str(rec.address, MAX_ADDRESS) ||
+            !r.I64(rec.redeemed_at) || !r.I64(rec.fee)) {
+            return Corrupt(id, "truncated redemption");
+        }
+        break;
+    case uint8_t(StoredState::kCancelled):
+        rec.state = StoredState::kCancelled;
+        if (!r.I64(rec.cancelled_at)) return Corrupt(id, "truncated cancellation");
+        break;
+    default:
+        return Corrupt(id, "unknown state " + std::to_string(state));
+    }
+    if (!r.AtEnd()) return Corrupt(id, "trailing bytes");
+    return rec;
+}
+
+} // namespace giftcode

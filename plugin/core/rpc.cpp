@@ -1,0 +1,385 @@
+// Bodies of the gift-code RPCs; see rpc.h. Argument errors are found before
+// the ledger is touched, so a bad call changes nothing.
+#include "rpc.h"
+
+#include "sha256.h"
+
+#include <cstdlib>
+#include <limits>
+
+namespace giftcode {
+
+int RpcErrorCodeFor(StatusCode code)
+{
+    switch (code) {
+    case StatusCode::kOk: break;
+    case StatusCode::kMalformedCode: return RPC_GIFTCODE_MALFORMED;
+    case StatusCode::kBadChecksum: return RPC_GIFTCODE_BAD_CHECKSUM;
+    case StatusCode::kWrongNetwork: return RPC_GIFTCODE_WRONG_NETWORK;
+    case StatusCode::kUnknownCode: return RPC_GIFTCODE_UNKNOWN;
+    case StatusCode::kAlreadyRedeemed: return RPC_GIFTCODE_ALREADY_REDEEMED;
+    case StatusCode::kCancelled: return RPC_GIFTCODE_CANCELLED;
+    case StatusCode::kExpired: return RPC_GIFTCODE_EXPIRED;
+    case StatusCode::kInvalidAddress: return RPC_NODE_INVALID_ADDRESS_OR_KEY;
+    case StatusCode::kInvalidAmount: return RPC_NODE_TYPE_ERROR;
+    case StatusCode::kInvalidParameter: return RPC_NODE_INVALID_PARAMETER;
+    case StatusCode::kInsufficientFunds: return RPC_NODE_WALLET_INSUFFICIENT_FUNDS;
+    case StatusCode::kWalletLocked: return RPC_NODE_WALLET_UNLOCK_NEEDED;
+    case StatusCode::kWalletUnsupported: return RPC_NODE_WALLET_ERROR;
+    case StatusCode::kPaymentFailed: return RPC_NODE_WALLET_ERROR;
+    case StatusCode::kStoreFailure: return RPC_NODE_DATABASE_ERROR;
+    case StatusCode::kCorruption: return RPC_NODE_DESERIALIZATION_ERROR;
+    }
+    assert(!"RpcErrorCodeFor called without a failure");
+    return RPC_NODE_WALLET_ERROR;
+}
+
+namespace {
+
+RpcReply Error(const Status& status)
+{
+    RpcReply reply;
+    reply.error = RpcError{RpcErrorCodeFor(status.code()), status.message()};
+    return reply;
+}
+
+RpcReply Reply(UniValue result)
+{
+    RpcReply reply;
+    reply.result = std::move(result);
+    return reply;
+}
+
+Status BadParam(const std::string& message) { return Status(StatusCode::kInvalidParameter, message); }
+
+const UniValue& Param(const UniValue& params, size_t index)
+{
+    static const UniValue null_value;
+    if (!params.isArray() || index >= params.size()) return null_value;
+    return params[index];
+}
+
+Status CheckArity(const UniValue& params, size_t min, size_t max)
+{
+    const size_t n = params.isArray() ? params.size() : 0;
+    if (n < min || n > max) {
+        return BadParam("expected " + (min == max ? std::to_string(min) : std::to_string(min) + " to " +
+                                                                            std::to_string(max)) +
+                        " arguments, got " + std::to_string(n));
+    }
+    return Status::Ok();
+}
+
+Result<std::string> StringParam(const UniValue& value, const char* name)
+{
+    if (!value.isStr()) return BadParam(std::string(name) + " must be a string");
+    return value.get_str();
+}
+
+//! A whole number given as a JSON number or a decimal string (the CLI sends
+//! strings for arguments it does not know to convert).
+Result<int64_t> IntegerParam(const UniValue& value, const char* name, int64_t min, int64_t max)
+{
+    const std::string range = std::string(name) + " must be a whole number from " + std::to_string(min) + " to " +
+                              std::to_string(max);
+    if (!value.isNum() && !value.isStr()) return BadParam(range);
+    const std::string& text = value.getValStr();
+    if (text.empty() || text.size() > 19) return BadParam(range);
+    size_t i = text[0] == '-' ? 1 : 0;
+    if (i == text.size()) return BadParam(range);
+    int64_t n = 0;
+    for (; i < text.size(); ++i) {
+        if (text[i] < '0' || text[i] > '9') return BadParam(range);
+        n = n * 10 + (text[i] - '0');
+    }
+    if (text[0] == '-') n = -n;
+    if (n < min || n > max) return BadParam(range);
+    return n;
+}
+
+UniValue IdValue(const CodeId& id) { return UniValue(id.ToHex()); }
+
+UniValue ViewToValue(const CodeView& view)
+{
+    const CodeRecord& r = view.record;
+    UniValue out(UniValue::VOBJ);
+    out.pushKV("id", IdValue(r.id));
+    out.pushKV("state", UniValue(CodeStateName(view.state)));
+    out.pushKV("amount", AmountToValue(r.amount));
+    out.pushKV("label", UniValue(r.label));
+    out.pushKV("created_at", UniValue(r.created_at));
+    out.pushKV("expires_at", r.expires_at ? UniValue(r.expires_at) : UniValue());
+    switch (r.state) {
+    case StoredState::kIssued:
+        break;
+    case StoredState::kRedeemed:
+        out.pushKV("txid", UniValue(TxidToHex(r.txid)));
+        out.pushKV("address", UniValue(r.address));
+        out.pushKV("redeemed_at", UniValue(r.redeemed_at));
+        out.pushKV("fee", AmountToValue(r.fee));
+        out.pushKV("confirmations", UniValue(int64_t(view.payment.confirmations)));
+        out.pushKV("in_mempool", UniValue(view.payment.in_mempool));
+        out.pushKV("abandoned", UniValue(view.payment.abandoned));
+        out.pushKV("conflicted", UniValue(view.payment.conflicted));
+        if (!view.broadcast_error.empty()) out.pushKV("broadcast_error", UniValue(view.broadcast_error));
+        break;
+    case StoredState::kCancelled:
+        out.pushKV("cancelled_at", UniValue(r.cancelled_at));
+        break;
+    }
+    return out;
+}
+
+} // namespace
+
+Result<Amount> ParseAmount(const UniValue& value)
+{
+    const Status bad(StatusCode::kInvalidAmount, "amount must be a number of MONA with at most 8 decimals");
+    if (!value.isNum() && !value.isStr()) return bad;
+    const std::string& text = value.getValStr();
+    if (text.empty() || text.size() > 40) return bad;
+    size_t i = 0;
+    const bool negative = text[0] == '-';
+    if (negative) ++i;
+    std::string digits;      // integer and fraction digits, without the point
+    int fraction = 0;        // digits after the point
+    bool point = false;
+    for (; i < text.size() && text[i] != 'e' && text[i] != 'E'; ++i) {
+        const char c = text[i];
+        if (c == '.' && !point) {
+            point = true;
+        } else if (c >= '0' && c <= '9') {
+            digits.push_back(c);
+            if (point) ++fraction;
+        } else {
+            return bad;
+        }
+    }
+    if (digits.empty()) return bad;
+    int exponent = 0;
+    if (i < text.size()) {
+        ++i;
+        bool exp_negative = false;
+        if (i < text.size() && (text[i] == '+' || text[i] == '-')) exp_negative = text[i++] == '-';
+        if (i == text.size() || text.size() - i > 3) return bad;
+        for (; i < text.size(); ++i) {
+            if (text[i] < '0' || text[i] > '9') return bad;
+            exponent = exponent * 10 + (text[i] - '0');
+        }
+        if (exp_negative) exponent = -exponent;
+    }
+    // value = digits * 10^(exponent - fraction); in satoshis: * 10^8.
+    int shift = 8 + exponent - fraction;
+    while (shift < 0 && !digits.empty() && digits.back() == '0') {
+        digits.pop_back();
+        ++shift;
+    }
+    if (shift < 0) return Status(StatusCode::kInvalidAmount, "amount has more than 8 decimals");
+    size_t first = digits.find_first_not_of('0');
+    if (first == std::string::npos) return Status(StatusCode::kInvalidAmount, "amount must be positive");
+    digits.erase(0, first);
+    if (digits.size() + size_t(shift) > 18) {
+        return Status(StatusCode::kInvalidAmount, "amount is out of the money range");
+    }
+    digits.append(size_t(shift), '0');
+    int64_t satoshis = 0;
+    for (char c : digits) satoshis = satoshis * 10 + (c - '0');
+    if (negative) return Status(StatusCode::kInvalidAmount, "amount must be positive");
+    return satoshis;
+}
+
+UniValue AmountToValue(Amount amount)
+{
+    const bool negative = amount < 0;
+    const uint64_t abs = negative ? uint64_t(-(amount + 1)) + 1 : uint64_t(amount);
+    std::string frac = std::to_string(abs % uint64_t(COIN));
+    frac.insert(0, 8 - frac.size(), '0');
+    return UniValue(UniValue::VNUM, (negative ? "-" : "") + std::to_string(abs / uint64_t(COIN)) + "." + frac);
+}
+
+RpcReply CreateGiftCodeRpc(Ledger& ledger, const UniValue& params)
+{
+    if (Status s = CheckArity(params, 1, 4); !s.ok()) return Error(s);
+    Result<Amount> amount = ParseAmount(Param(params, 0));
+    if (!amount.ok()) return Error(amount.status());
+    int64_t count = 1;
+    if (!Param(params, 1).isNull()) {
+        Result<int64_t> n = IntegerParam(Param(params, 1), "count", 1, int64_t(ledger.policy().max_batch));
+        if (!n.ok()) return Error(n.status());
+        count = n.value();
+    }
+    std::string label;
+    if (!Param(params, 2).isNull()) {
+        Result<std::string> l = StringParam(Param(params, 2), "label");
+        if (!l.ok()) return Error(l.status());
+        label = l.value();
+    }
+    int64_t expires_at = 0;
+    if (!Param(params, 3).isNull()) {
+        Result<int64_t> e = IntegerParam(Param(params, 3), "expires_at", 0, std::numeric_limits<int64_t>::max() / 2);
+        if (!e.ok()) return Error(e.status());
+        expires_at = e.value();
+    }
+    Result<std::vector<IssuedCode>> issued = ledger.Create(amount.value(), size_t(count), label, expires_at);
+    if (!issued.ok()) return Error(issued.status());
+    UniValue codes(UniValue::VARR);
+    for (IssuedCode& c : issued.value()) {
+        UniValue entry(UniValue::VOBJ);
+        entry.pushKV("id", IdValue(c.id));
+        entry.pushKV("code", UniValue(c.code));
+        entry.pushKV("uri", UniValue(c.uri));
+        codes.push_back(entry);
+        SecureWipe(&c.code[0], c.code.size());
+        SecureWipe(&c.uri[0], c.uri.size());
+    }
+    UniValue out(UniValue::VOBJ);
+    out.pushKV("amount", AmountToValue(amount.value()));
+    out.pushKV("count", UniValue(count));
+    out.pushKV("label", UniValue(label));
+    out.pushKV("expires_at", expires_at ? UniValue(expires_at) : UniValue());
+    out.pushKV("codes", codes);
+    return Reply(out);
+}
+
+RpcReply GetGiftCodeRpc(Ledger& ledger, const UniValue& params)
+{
+    if (Status s = CheckArity(params, 1, 1); !s.ok()) return Error(s);
+    Result<std::string> key = StringParam(Param(params, 0), "code_or_id");
+    if (!key.ok()) return Error(key.status());
+    Result<CodeView> view = ledger.Get(key.value());
+    if (!view.ok()) return Error(view.status());
+    return Reply(ViewToValue(view.value()));
+}
+
+RpcReply ListGiftCodesRpc(Ledger& ledger, const UniValue& params)
+{
+    if (Status s = CheckArity(params, 0, 4); !s.ok()) return Error(s);
+    ListFilter filter;
+    if (!Param(params, 0).isNull()) {
+        Result<std::string> name = StringParam(Param(params, 0), "state");
+        if (!name.ok()) return Error(name.status());
+        CodeState state;
+        if (!name->empty()) {
+            if (!ParseCodeState(name.value(), state)) {
+                return Error(BadParam("state must be one of issued, redeemed, cancelled, expired, or \"\" for all"));
+            }
+            filter.state = state;
+        }
+    }
+    if (!Param(params, 1).isNull()) {
+        Result<std::string> label = StringParam(Param(params, 1), "label");
+        if (!label.ok()) return Error(label.status());
+        filter.label = label.value();
+    }
+    if (!Param(params, 2).isNull()) {
+        Result<int64_t> skip = IntegerParam(Param(params, 2), "skip", 0, std::numeric_limits<int32_t>::max());
+        if (!skip.ok()) return Error(skip.status());
+        filter.skip = size_t(skip.value());
+    }
+    if (!Param(params, 3).isNull()) {
+        Result<int64_t> count = IntegerParam(Param(params, 3), "count", 1, int64_t(ledger.policy().max_batch));
+        if (!count.ok()) return Error(count.status());
+        filter.count = size_t(count.value());
+    }
+    Result<CodePage> page = ledger.List(filter);
+    if (!page.ok()) return Error(page.status());
+    UniValue codes(UniValue::VARR);
+    for (const CodeView& view : page->codes) codes.push_back(ViewToValue(view));
+    UniValue out(UniValue::VOBJ);
+    out.pushKV("total", UniValue(uint64_t(page->total)));
+    out.pushKV("skip", UniValue(uint64_t(filter.skip)));
+    out.pushKV("codes", codes);
+    return Reply(out);
+}
+
+RpcReply RedeemGiftCodeRpc(Ledger& ledger, const UniValue& params)
+{
+    if (Status s = CheckArity(params, 2, 2); !s.ok()) return Error(s);
+    Result<std::string> code = StringParam(Param(params, 0), "code");
+    if (!code.ok()) return Error(Status(StatusCode::kMalformedCode, "code must be a string"));
+    Result<std::string> address = StringParam(Param(params, 1), "address");
+    if (!address.ok()) return Error(Status(StatusCode::kInvalidAddress, "address must be a string"));
+    Result<Redemption> done = ledger.Redeem(code.value(), address.value());
+    if (!done.ok()) return Error(done.status());
+    const Redemption& r = done.value();
+    UniValue out(UniValue::VOBJ);
+    out.pushKV("id", IdValue(r.id));
+    out.pushKV("txid", UniValue(TxidToHex(r.txid)));
+    out.pushKV("amount", AmountToValue(r.amount));
+    out.pushKV("fee", AmountToValue(r.fee));
+    out.pushKV("address", UniValue(r.address));
+    out.pushKV("redeemed_at", UniValue(r.redeemed_at));
+    out.pushKV("replay", UniValue(r.replay));
+    out.pushKV("broadcast", UniValue(r.broadcast));
+    if (!r.broadcast) out.pushKV("broadcast_error", UniValue(r.broadcast_error));
+    return Reply(out);
+}
+
+RpcReply CancelGiftCodeRpc(Ledger& ledger, const UniValue& params)
+{
+    if (Status s = CheckArity(params, 1, 1); !s.ok()) return Error(s);
+    Result<std::string> key = StringParam(Param(params, 0), "code_or_id");
+    if (!key.ok()) return Error(key.status());
+    Result<CodeView> view = ledger.Cancel(key.value());
+    if (!view.ok()) return Error(view.status());
+    return Reply(ViewToValue(view.value()));
+}
+
+RpcReply GetGiftCodeInfoRpc(Ledger& ledger, const UniValue& params)
+{
+    if (Status s = CheckArity(params, 0, 0); !s.ok()) return Error(s);
+    const LedgerInfo info = ledger.Info();
+    UniValue counts(UniValue::VOBJ);
+    for (const auto& [state, n] : info.counts) counts.pushKV(CodeStateName(state), UniValue(uint64_t(n)));
+    UniValue failures(UniValue::VOBJ);
+    for (const auto& [code, n] : info.failed_redemptions) failures.pushKV(StatusCodeName(code), UniValue(n));
+    UniValue unbroadcast(UniValue::VARR);
+    for (const auto& [txid, reason] : info.unbroadcast) {
+        UniValue entry(UniValue::VOBJ);
+        entry.pushKV("txid", UniValue(TxidToHex(txid)));
+        entry.pushKV("reason", UniValue(reason));
+        unbroadcast.push_back(entry);
+    }
+    UniValue consistency(UniValue::VOBJ);
+    consistency.pushKV("checked", UniValue(info.consistency.checked));
+    consistency.pushKV("clean", UniValue(info.consistency.clean()));
+    UniValue missing_payment(UniValue::VARR);
+    for (const CodeId& id : info.consistency.redeemed_without_payment) missing_payment.push_back(IdValue(id));
+    consistency.pushKV("redeemed_without_payment", missing_payment);
+    UniValue missing_record(UniValue::VARR);
+    for (const TaggedPayment& p : info.consistency.payment_without_redemption) {
+        UniValue entry(UniValue::VOBJ);
+        entry.pushKV("id", IdValue(p.code));
+        entry.pushKV("txid", UniValue(TxidToHex(p.txid)));
+        missing_record.push_back(entry);
+    }
+    consistency.pushKV("payment_without_redemption", missing_record);
+    if (!info.consistency.error.empty()) consistency.pushKV("error", UniValue(info.consistency.error));
+
+    UniValue out(UniValue::VOBJ);
+    out.pushKV("build_id", UniValue(BuildId()));
+    out.pushKV("network", UniValue(NetworkPrefix(ledger.policy().network)));
+    out.pushKV("counts", counts);
+    out.pushKV("outstanding_liability", AmountToValue(info.outstanding_liability));
+    out.pushKV("redeemed_amount", AmountToValue(info.redeemed_amount));
+    out.pushKV("redeemed_fees", AmountToValue(info.redeemed_fees));
+    out.pushKV("failed_redemptions", failures);
+    out.pushKV("unbroadcast", unbroadcast);
+    out.pushKV("consistency", consistency);
+    return Reply(out);
+}
+
+const std::vector<RpcMethod>& RpcMethods()
+{
+    static const std::vector<RpcMethod> methods = {
+        {"creategiftcode", CreateGiftCodeRpc, {"amount", "count", "label", "expires_at"}},
+        {"getgiftcode", GetGiftCodeRpc, {"code_or_id"}},
+        {"listgiftcodes", ListGiftCodesRpc, {"state", "label", "skip", "count"}},
+        {"redeemgiftcode", RedeemGiftCodeRpc, {"code", "address"}},
+        {"cancelgiftcode", CancelGiftCodeRpc, {"code_or_id"}},
+        {"getgiftcodeinfo", GetGiftCodeInfoRpc, {}},
+    };
+    return methods;
+}
+
+} // namespace giftcode
