@@ -1,0 +1,99 @@
+// The process the crash test kills. It opens the LevelDB store, prints
+// READY, then until it is killed: one thread creates codes in small batches,
+// printing "NEW <id>" for each once Create returned, and three threads
+// redeem codes (mostly fresh ones, some old ones again), printing
+// "ACK <id> <txid>" after each redemption the ledger reported as committed.
+// Usage:
+//   crash_child DB_DIR CODES_FILE SEED
+#include "ledger.h"
+
+#include "fakes.h"
+#include "leveldb_store.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <random>
+#include <thread>
+
+using namespace giftcode;
+using namespace giftcode::testing;
+
+namespace {
+
+void WriteLine(const std::string& line)
+{
+    // One write() per line: lines from several threads never interleave,
+    // and nothing sits in a buffer when the kill comes.
+    const std::string out = line + "\n";
+    if (write(STDOUT_FILENO, out.data(), out.size()) != ssize_t(out.size())) _exit(4);
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    if (argc != 4) {
+        std::cerr << "usage: crash_child DB_DIR CODES_FILE SEED\n";
+        return 2;
+    }
+    std::vector<std::string> codes;
+    std::ifstream in(argv[2]);
+    for (std::string line; std::getline(in, line);) codes.push_back(line);
+    if (codes.empty()) return 2;
+    const uint64_t seed = std::stoull(argv[3]);
+
+    LevelDbStore store(argv[1]);
+    FakeNode node(store, 1000000 * COIN, seed + 1000000);
+    node.payer.SetLatencyMicros(500);
+    Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(node.ports(), node.policy());
+    if (!ledger.ok()) {
+        std::cerr << "open failed: " << ledger.status().message() << "\n";
+        return 3;
+    }
+    WriteLine("READY");
+    std::mutex pool_mutex;
+    std::vector<std::string>& pool = codes;
+    std::vector<std::thread> threads;
+    threads.emplace_back([&] {
+        while (true) {
+            Result<std::vector<IssuedCode>> fresh = ledger.value()->Create(COIN, 20, "child", 0);
+            if (!fresh.ok()) {
+                std::cerr << "create failed: " << fresh.status().message() << "\n";
+                _exit(5);
+            }
+            for (const IssuedCode& c : fresh.value()) WriteLine("NEW " + c.id.ToHex());
+            {
+                std::lock_guard<std::mutex> lock(pool_mutex);
+                for (const IssuedCode& c : fresh.value()) pool.push_back(c.code);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(3));
+        }
+    });
+    for (int t = 0; t < 3; ++t) {
+        threads.emplace_back([&, t] {
+            std::mt19937_64 rng(seed * 31 + uint64_t(t));
+            while (true) {
+                std::string code;
+                size_t i;
+                {
+                    std::lock_guard<std::mutex> lock(pool_mutex);
+                    const size_t recent = std::min<size_t>(pool.size(), 100);
+                    i = rng() % 10 < 7 ? pool.size() - 1 - rng() % recent : rng() % pool.size();
+                    code = pool[i];
+                }
+                const std::string address = TestAddress(int(i * 2 + rng() % 2));
+                Result<Redemption> r = ledger.value()->Redeem(code, address);
+                if (r.ok() && !r->replay) WriteLine("ACK " + r->id.ToHex() + " " + TxidToHex(r->txid));
+                if (!r.ok() && r.status().code() != StatusCode::kAlreadyRedeemed) {
+                    std::cerr << "unexpected failure: " << r.status().message() << "\n";
+                    _exit(5);
+                }
+            }
+        });
+    }
+    for (std::thread& t : threads) t.join();
+    return 0;
+}

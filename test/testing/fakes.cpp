@@ -1,0 +1,243 @@
+// Test doubles of the ports; see fakes.h.
+#include "fakes.h"
+
+#include "sha256.h"
+
+#include <cassert>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+namespace giftcode::testing {
+namespace {
+
+class MemoryBatch : public TestStoreBatch {
+public:
+    void Put(const std::string& key, const std::string& value) override { ledger_puts.emplace_back(key, value); }
+    void Erase(const std::string& key) override { ledger_erases.push_back(key); }
+    void PutWalletRecord(const std::string& key, const std::string& value) override
+    {
+        wallet_puts.emplace_back(key, value);
+    }
+    std::vector<std::pair<std::string, std::string>> ledger_puts;
+    std::vector<std::string> ledger_erases;
+    std::vector<std::pair<std::string, std::string>> wallet_puts;
+};
+
+std::string U64(uint64_t v)
+{
+    std::string out;
+    for (int i = 0; i < 8; ++i) out.push_back(char(uint8_t(v >> (8 * i))));
+    return out;
+}
+
+uint64_t ReadU64(const std::string& s, size_t at)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= uint64_t(uint8_t(s[at + i])) << (8 * i);
+    return v;
+}
+
+const char TX_PREFIX[] = "tx";
+
+} // namespace
+
+Status MemoryStore::ReadAll(std::vector<std::pair<std::string, std::string>>& records)
+{
+    if (m_fail_reads) return Status(StatusCode::kStoreFailure, "injected read failure");
+    std::lock_guard<std::mutex> lock(m_mutex);
+    records.assign(m_ledger.begin(), m_ledger.end());
+    return Status::Ok();
+}
+
+std::unique_ptr<StoreBatch> MemoryStore::NewBatch() { return std::make_unique<MemoryBatch>(); }
+
+Status MemoryStore::Commit(StoreBatch& batch, Durability durability)
+{
+    auto& b = static_cast<MemoryBatch&>(batch);
+    int pending = m_fail_next.load();
+    while (pending > 0) {
+        if (m_fail_next.compare_exchange_weak(pending, pending - 1)) {
+            return Status(StatusCode::kStoreFailure, "injected commit failure");
+        }
+    }
+    std::lock_guard<std::mutex> lock(m_mutex);
+    for (const auto& [k, v] : b.ledger_puts) m_ledger[k] = v;
+    for (const auto& k : b.ledger_erases) m_ledger.erase(k);
+    for (const auto& [k, v] : b.wallet_puts) m_wallet[k] = v;
+    ++m_commits;
+    m_last_durability = durability;
+    return Status::Ok();
+}
+
+std::vector<std::pair<std::string, std::string>> MemoryStore::ReadWalletRecords()
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return {m_wallet.begin(), m_wallet.end()};
+}
+
+void MemoryStore::PutRaw(const std::string& key, const std::string& value)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_ledger[key] = value;
+}
+
+TxChainState FakeChain::GetTxState(const Txid& txid)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    auto it = m_states.find(txid);
+    return it == m_states.end() ? TxChainState{} : it->second;
+}
+
+void FakeChain::Set(const Txid& txid, const TxChainState& state)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_states[txid] = state;
+}
+
+void FakeChain::Confirm(const Txid& txid, int confirmations)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    TxChainState& s = m_states[txid];
+    s.known = true;
+    s.confirmations = confirmations;
+    s.in_mempool = false;
+}
+
+FakePayer::FakePayer(TestStore& store, FakeChain& chain, Amount balance)
+    : m_store(store), m_chain(chain), m_balance(balance)
+{
+}
+
+Result<Payment> FakePayer::BuildPayment(const PaymentRequest& request)
+{
+    if (m_unsupported) return Status(StatusCode::kWalletUnsupported, "wallet has no private keys");
+    if (m_locked) return Status(StatusCode::kWalletLocked, "wallet is locked");
+    if (const int max = m_max_latency_us; max > 0) {
+        thread_local std::mt19937 rng(std::hash<std::thread::id>()(std::this_thread::get_id()));
+        std::this_thread::sleep_for(std::chrono::microseconds(rng() % max));
+    }
+    if (m_balance < request.amount + FEE) return Status(StatusCode::kInsufficientFunds, "insufficient funds");
+    const uint64_t n = ++m_counter;
+    Sha256 hasher;
+    hasher.Write(U64(n)).Write(request.code.bytes.data(), request.code.bytes.size()).Write(request.address);
+    Payment p;
+    p.code = request.code;
+    p.txid = hasher.Finalize();
+    p.amount = request.amount;
+    p.fee = FEE;
+    p.address = request.address;
+    p.serialized_tx = "raw:" + TxidToHex(p.txid);
+    return p;
+}
+
+Status FakePayer::StagePayment(StoreBatch& batch, const Payment& payment)
+{
+    // Every batch in the tests comes from a TestStore, as every batch in the
+    // node comes from the wallet store.
+    auto& b = static_cast<TestStoreBatch&>(batch);
+    std::string key(TX_PREFIX);
+    key.append(reinterpret_cast<const char*>(payment.txid.data()), payment.txid.size());
+    std::string value(reinterpret_cast<const char*>(payment.code.bytes.data()), payment.code.bytes.size());
+    value += U64(uint64_t(payment.amount));
+    value += payment.address;
+    b.PutWalletRecord(key, value);
+    return Status::Ok();
+}
+
+void FakePayer::AdoptPayment(const Payment& payment)
+{
+    m_balance -= payment.amount + payment.fee;
+    ++m_adopted;
+    TxChainState state;
+    state.known = true;
+    m_chain.Set(payment.txid, state);
+}
+
+void FakePayer::DiscardPayment(const Payment&) { ++m_discarded; }
+
+BroadcastOutcome FakePayer::Broadcast(const Txid& txid)
+{
+    ++m_broadcasts;
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        if (!m_broadcast_failure.empty()) return {false, m_broadcast_failure};
+    }
+    TxChainState state = m_chain.GetTxState(txid);
+    assert(state.known);
+    if (state.confirmations == 0) state.in_mempool = true;
+    m_chain.Set(txid, state);
+    return {true, ""};
+}
+
+void FakePayer::SetBroadcastFailure(const std::string& reason)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_broadcast_failure = reason;
+}
+
+std::map<Txid, FakePayer::Recorded> FakePayer::RecordedPayments(TestStore& store)
+{
+    std::map<Txid, Recorded> out;
+    for (const auto& [key, value] : store.ReadWalletRecords()) {
+        if (key.compare(0, 2, TX_PREFIX) != 0 || key.size() != 2 + 32 || value.size() < 16 + 8) continue;
+        Txid txid;
+        for (size_t i = 0; i < 32; ++i) txid[i] = uint8_t(key[2 + i]);
+        Recorded r;
+        for (size_t i = 0; i < 16; ++i) r.code.bytes[i] = uint8_t(value[i]);
+        r.amount = Amount(ReadU64(value, 16));
+        r.address = value.substr(24);
+        out.emplace(txid, r);
+    }
+    return out;
+}
+
+Status FakePayer::ListTaggedPayments(std::vector<TaggedPayment>& payments)
+{
+    for (const auto& [txid, r] : RecordedPayments(m_store)) payments.push_back({r.code, txid});
+    return Status::Ok();
+}
+
+void SeededRandomness::Fill(uint8_t* out, size_t len)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    for (size_t i = 0; i < len; ++i) out[i] = uint8_t(m_rng());
+}
+
+Result<std::string> FakeAddressValidator::NormalizeAddress(const std::string& address)
+{
+    std::string lower;
+    for (char c : address) lower.push_back(c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c);
+    const std::string prefix = "rmona1";
+    bool ok = lower.size() >= prefix.size() + 8 && lower.size() <= prefix.size() + 80 &&
+              lower.compare(0, prefix.size(), prefix) == 0;
+    for (size_t i = prefix.size(); ok && i < lower.size(); ++i) {
+        const char c = lower[i];
+        ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    }
+    if (!ok) return Status(StatusCode::kInvalidAddress, "invalid address");
+    return lower;
+}
+
+FakeNode::FakeNode(TestStore& store_in, Amount balance, uint64_t seed)
+    : store(store_in), payer(store_in, chain, balance), randomness(seed)
+{
+}
+
+LedgerPolicy FakeNode::policy() const
+{
+    LedgerPolicy policy;
+    policy.network = Network::kRegtest;
+    return policy;
+}
+
+std::unique_ptr<Ledger> FakeNode::Open()
+{
+    Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(ports(), policy());
+    if (!ledger.ok()) throw std::runtime_error("ledger did not open: " + ledger.status().message());
+    return std::move(ledger.value());
+}
+
+std::string TestAddress(int n) { return "rmona1payee" + std::to_string(1000 + n); }
+
+} // namespace giftcode::testing

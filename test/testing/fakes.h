@@ -1,0 +1,179 @@
+// Test doubles of every port, shared by all tests.
+//
+// The stores keep two namespaces, like the node's wallet database: the
+// ledger's own records (what Store::ReadAll returns) and "wallet" records,
+// where the FakePayer keeps its payments. Payments reach the wallet namespace
+// only through a batch, so a payment is recorded exactly when the batch that
+// also holds its redeemed code commits - the property under test.
+//
+// Thread-safety: every fake may be called from many threads at once.
+#ifndef GIFTCODE_TEST_TESTING_FAKES_H
+#define GIFTCODE_TEST_TESTING_FAKES_H
+
+#include "ledger.h"
+#include "ports.h"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace giftcode::testing {
+
+//! A batch of a TestStore: ledger writes plus wallet writes.
+class TestStoreBatch : public StoreBatch {
+public:
+    virtual void PutWalletRecord(const std::string& key, const std::string& value) = 0;
+};
+
+//! A store whose batches also carry wallet records.
+class TestStore : public Store {
+public:
+    //! Every wallet record, in key order.
+    virtual std::vector<std::pair<std::string, std::string>> ReadWalletRecords() = 0;
+};
+
+//! In-memory store with fault injection: commits can be made to fail.
+class MemoryStore : public TestStore {
+public:
+    Status ReadAll(std::vector<std::pair<std::string, std::string>>& records) override;
+    std::unique_ptr<StoreBatch> NewBatch() override;
+    Status Commit(StoreBatch& batch, Durability durability) override;
+    std::vector<std::pair<std::string, std::string>> ReadWalletRecords() override;
+
+    //! The next `n` commits fail with kStoreFailure and change nothing.
+    void FailNextCommits(int n) { m_fail_next = n; }
+    //! ReadAll fails with kStoreFailure.
+    void FailReads(bool fail) { m_fail_reads = fail; }
+    //! Writes a ledger record directly, bypassing any batch (to plant corruption).
+    void PutRaw(const std::string& key, const std::string& value);
+    int commits() const { return m_commits; }
+    //! Durability asked for by the last commit.
+    Durability last_durability() const { return m_last_durability; }
+
+private:
+    std::mutex m_mutex;
+    std::map<std::string, std::string> m_ledger;
+    std::map<std::string, std::string> m_wallet;
+    std::atomic<int> m_fail_next{0};
+    std::atomic<bool> m_fail_reads{false};
+    std::atomic<int> m_commits{0};
+    std::atomic<Durability> m_last_durability{Durability::kProcessCrash};
+};
+
+class FakeChain : public ChainView {
+public:
+    TxChainState GetTxState(const Txid& txid) override;
+    void Set(const Txid& txid, const TxChainState& state);
+    void Confirm(const Txid& txid, int confirmations);
+
+private:
+    std::mutex m_mutex;
+    std::map<Txid, TxChainState> m_states;
+};
+
+//! Pays from a pretend balance. Payments are recorded as wallet records
+//! "tx" || txid -> code id || amount || address in the batch they are
+//! staged in. Broadcasting marks them in the FakeChain's mempool.
+class FakePayer : public Payer {
+public:
+    FakePayer(TestStore& store, FakeChain& chain, Amount balance);
+
+    Result<Payment> BuildPayment(const PaymentRequest& request) override;
+    Status StagePayment(StoreBatch& batch, const Payment& payment) override;
+    void AdoptPayment(const Payment& payment) override;
+    void DiscardPayment(const Payment& payment) override;
+    BroadcastOutcome Broadcast(const Txid& txid) override;
+    Status ListTaggedPayments(std::vector<TaggedPayment>& payments) override;
+
+    static constexpr Amount FEE = 2260;
+
+    //! BuildPayment sleeps a random time below this, to widen races.
+    void SetLatencyMicros(int max_micros) { m_max_latency_us = max_micros; }
+    void SetLocked(bool locked) { m_locked = locked; }
+    void SetUnsupported(bool unsupported) { m_unsupported = unsupported; }
+    //! Broadcast fails with this reason while it is not empty.
+    void SetBroadcastFailure(const std::string& reason);
+    Amount balance() const { return m_balance; }
+    int adopted() const { return m_adopted; }
+    int discarded() const { return m_discarded; }
+    int broadcasts() const { return m_broadcasts; }
+    //! Reads back every payment the store holds: txid -> (code, amount, address).
+    struct Recorded {
+        CodeId code;
+        Amount amount{0};
+        std::string address;
+    };
+    static std::map<Txid, Recorded> RecordedPayments(TestStore& store);
+
+private:
+    TestStore& m_store;
+    FakeChain& m_chain;
+    std::atomic<Amount> m_balance;
+    std::atomic<int> m_max_latency_us{0};
+    std::atomic<bool> m_locked{false};
+    std::atomic<bool> m_unsupported{false};
+    std::atomic<uint64_t> m_counter{0};
+    std::atomic<int> m_adopted{0};
+    std::atomic<int> m_discarded{0};
+    std::atomic<int> m_broadcasts{0};
+    std::mutex m_mutex;
+    std::string m_broadcast_failure;
+};
+
+class ManualClock : public Clock {
+public:
+    explicit ManualClock(int64_t now) : m_now(now) {}
+    int64_t Now() override { return m_now; }
+    void Set(int64_t now) { m_now = now; }
+    void Advance(int64_t seconds) { m_now += seconds; }
+
+private:
+    std::atomic<int64_t> m_now;
+};
+
+//! Deterministic bytes from a seed.
+class SeededRandomness : public Randomness {
+public:
+    explicit SeededRandomness(uint64_t seed) : m_rng(seed) {}
+    void Fill(uint8_t* out, size_t len) override;
+
+private:
+    std::mutex m_mutex;
+    std::mt19937_64 m_rng;
+};
+
+//! Accepts "rmona1" followed by 8 to 80 lowercase letters or digits, in any
+//! case; normalises to lower case.
+class FakeAddressValidator : public AddressValidator {
+public:
+    Result<std::string> NormalizeAddress(const std::string& address) override;
+};
+
+//! One set of fakes over a given store, ready to open a ledger.
+struct FakeNode {
+    explicit FakeNode(TestStore& store, Amount balance = 1000000 * COIN, uint64_t seed = 1);
+
+    TestStore& store;
+    FakeChain chain;
+    FakePayer payer;
+    ManualClock clock{1700000000};
+    SeededRandomness randomness;
+    FakeAddressValidator addresses;
+
+    Ports ports() { return Ports{store, payer, chain, clock, randomness, addresses}; }
+    LedgerPolicy policy() const;
+    //! Opens a ledger over these fakes; fails the test if it cannot.
+    std::unique_ptr<Ledger> Open();
+};
+
+//! A valid test address with a distinguishing number.
+std::string TestAddress(int n);
+
+} // namespace giftcode::testing
+
+#endif // GIFTCODE_TEST_TESTING_FAKES_H

@@ -1,0 +1,77 @@
+// LevelDB-backed test store; see leveldb_store.h.
+#include "leveldb_store.h"
+
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+
+#include <stdexcept>
+
+namespace giftcode::testing {
+namespace {
+
+constexpr char LEDGER_PREFIX = 'g';
+constexpr char WALLET_PREFIX = 'w';
+
+class LevelDbBatch : public TestStoreBatch {
+public:
+    void Put(const std::string& key, const std::string& value) override { batch.Put(LEDGER_PREFIX + key, value); }
+    void Erase(const std::string& key) override { batch.Delete(LEDGER_PREFIX + key); }
+    void PutWalletRecord(const std::string& key, const std::string& value) override
+    {
+        batch.Put(WALLET_PREFIX + key, value);
+    }
+    leveldb::WriteBatch batch;
+};
+
+} // namespace
+
+LevelDbStore::LevelDbStore(const std::string& path)
+{
+    leveldb::Options options;
+    options.create_if_missing = true;
+    leveldb::DB* db = nullptr;
+    leveldb::Status s = leveldb::DB::Open(options, path, &db);
+    if (!s.ok()) throw std::runtime_error("cannot open LevelDB at " + path + ": " + s.ToString());
+    m_db.reset(db);
+}
+
+LevelDbStore::~LevelDbStore() = default;
+
+std::vector<std::pair<std::string, std::string>> LevelDbStore::ReadPrefix(char prefix)
+{
+    std::vector<std::pair<std::string, std::string>> out;
+    std::unique_ptr<leveldb::Iterator> it(m_db->NewIterator(leveldb::ReadOptions()));
+    for (it->Seek(std::string(1, prefix)); it->Valid() && it->key()[0] == prefix; it->Next()) {
+        out.emplace_back(it->key().ToString().substr(1), it->value().ToString());
+    }
+    if (!it->status().ok()) throw std::runtime_error("LevelDB read failed: " + it->status().ToString());
+    return out;
+}
+
+Status LevelDbStore::ReadAll(std::vector<std::pair<std::string, std::string>>& records)
+{
+    try {
+        records = ReadPrefix(LEDGER_PREFIX);
+    } catch (const std::exception& e) {
+        return Status(StatusCode::kStoreFailure, e.what());
+    }
+    return Status::Ok();
+}
+
+std::unique_ptr<StoreBatch> LevelDbStore::NewBatch() { return std::make_unique<LevelDbBatch>(); }
+
+Status LevelDbStore::Commit(StoreBatch& batch, Durability durability)
+{
+    leveldb::WriteOptions options;
+    options.sync = durability == Durability::kPowerLoss;
+    leveldb::Status s = m_db->Write(options, &static_cast<LevelDbBatch&>(batch).batch);
+    if (!s.ok()) return Status(StatusCode::kStoreFailure, s.ToString());
+    return Status::Ok();
+}
+
+std::vector<std::pair<std::string, std::string>> LevelDbStore::ReadWalletRecords()
+{
+    return ReadPrefix(WALLET_PREFIX);
+}
+
+} // namespace giftcode::testing

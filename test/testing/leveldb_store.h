@@ -1,0 +1,40 @@
+// A Store over a real LevelDB database, for the crash and concurrency tests.
+// Ledger records live under the key prefix "g", wallet records (the fake
+// payer's payments) under "w"; a batch of both is one leveldb::WriteBatch,
+// and kPowerLoss commits are written with sync = true.
+//
+// Thread-safety: LevelDB's; any thread may commit.
+#ifndef GIFTCODE_TEST_TESTING_LEVELDB_STORE_H
+#define GIFTCODE_TEST_TESTING_LEVELDB_STORE_H
+
+#include "fakes.h"
+
+#include <memory>
+#include <string>
+
+namespace leveldb {
+class DB;
+}
+
+namespace giftcode::testing {
+
+class LevelDbStore : public TestStore {
+public:
+    //! Opens (creating if missing) the database in `path`; throws
+    //! std::runtime_error if it cannot, which ends the test.
+    explicit LevelDbStore(const std::string& path);
+    ~LevelDbStore() override;
+
+    Status ReadAll(std::vector<std::pair<std::string, std::string>>& records) override;
+    std::unique_ptr<StoreBatch> NewBatch() override;
+    Status Commit(StoreBatch& batch, Durability durability) override;
+    std::vector<std::pair<std::string, std::string>> ReadWalletRecords() override;
+
+private:
+    std::vector<std::pair<std::string, std::string>> ReadPrefix(char prefix);
+    std::unique_ptr<leveldb::DB> m_db;
+};
+
+} // namespace giftcode::testing
+
+#endif // GIFTCODE_TEST_TESTING_LEVELDB_STORE_H
