@@ -6,8 +6,14 @@
 
 #include <algorithm>
 
+// The build id comes from the compiler command line (CMake) or, inside the
+// node, from the header contrib/graft.sh writes next to the node's sources.
 #ifndef GIFTCODE_BUILD_ID
+#if __has_include("giftcode_build_id.h")
+#include "giftcode_build_id.h"
+#else
 #define GIFTCODE_BUILD_ID "unknown"
+#endif
 #endif
 
 namespace giftcode {

@@ -1,0 +1,96 @@
+// The per-wallet registry and the load, release and block hooks the patched
+// wallet calls. A wallet's ledger lives exactly as long as the wallet.
+#include "hooks.h"
+#include "wallet_ports.h"
+
+#include <wallet/wallet.h>
+
+#include <map>
+#include <mutex>
+
+namespace giftcode {
+namespace host {
+namespace {
+
+std::mutex g_registry_mutex;
+std::map<const CWallet*, std::shared_ptr<WalletGiftCodes>> g_registry;
+
+void LogOpened(const CWallet& wallet, Ledger& ledger)
+{
+    const LedgerInfo info = ledger.Info();
+    wallet.WalletLogPrintf("gift codes: %u issued, %u redeemed, %u cancelled, %u expired (build %s)\n",
+                           info.counts.at(CodeState::kIssued), info.counts.at(CodeState::kRedeemed),
+                           info.counts.at(CodeState::kCancelled), info.counts.at(CodeState::kExpired), BuildId());
+    const ConsistencyReport& c = info.consistency;
+    if (!c.checked) {
+        wallet.WalletLogPrintf("gift codes: WARNING: consistency check could not run: %s\n", c.error);
+    } else if (!c.clean()) {
+        wallet.WalletLogPrintf("gift codes: WARNING: CONSISTENCY CHECK FAILED: %u redeemed codes without their "
+                               "payment, %u tagged payments without a redeemed code. Nothing was changed; see "
+                               "getgiftcodeinfo.\n",
+                               c.redeemed_without_payment.size(), c.payment_without_redemption.size());
+        for (const CodeId& id : c.redeemed_without_payment) {
+            wallet.WalletLogPrintf("gift codes: code %s is redeemed but its payment is missing\n", id.ShortHex());
+        }
+        for (const TaggedPayment& p : c.payment_without_redemption) {
+            wallet.WalletLogPrintf("gift codes: payment %s is tagged with code %s, which is not redeemed by it\n",
+                                   TxidToHex(p.txid), p.code.ShortHex());
+        }
+    }
+}
+
+} // namespace
+
+void OnWalletLoaded(const std::shared_ptr<CWallet>& wallet)
+{
+    std::shared_ptr<WalletGiftCodes> state = std::make_shared<WalletGiftCodes>();
+    state->store = MakeWalletStore(*wallet);
+    state->payer = MakeWalletPayer(*wallet);
+    state->chain = MakeWalletChainView(*wallet);
+    state->clock = MakeNodeClock();
+    state->randomness = MakeNodeRandomness();
+    state->addresses = MakeNodeAddressValidator();
+    const Ports ports{*state->store, *state->payer, *state->chain, *state->clock, *state->randomness, *state->addresses};
+    LedgerPolicy policy;
+    policy.network = ActiveNetwork();
+    Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(ports, policy);
+    if (ledger.ok()) {
+        state->ledger = std::move(ledger.value());
+        LogOpened(*wallet, *state->ledger);
+    } else {
+        state->error = ledger.status().message();
+        wallet->WalletLogPrintf("gift codes: ERROR: the ledger did not open, gift-code RPCs are disabled for this "
+                                "wallet: %s\n",
+                                state->error);
+    }
+    std::lock_guard<std::mutex> lock(g_registry_mutex);
+    g_registry[wallet.get()] = std::move(state);
+}
+
+void OnWalletReleased(CWallet* wallet)
+{
+    std::shared_ptr<WalletGiftCodes> state;
+    {
+        std::lock_guard<std::mutex> lock(g_registry_mutex);
+        auto it = g_registry.find(wallet);
+        if (it == g_registry.end()) return;
+        state = std::move(it->second);
+        g_registry.erase(it);
+    }
+}
+
+void OnBlockConnected(CWallet& wallet)
+{
+    std::shared_ptr<WalletGiftCodes> state = FindWalletGiftCodes(&wallet);
+    if (state && state->ledger) state->ledger->RetryBroadcasts();
+}
+
+std::shared_ptr<WalletGiftCodes> FindWalletGiftCodes(const CWallet* wallet)
+{
+    std::lock_guard<std::mutex> lock(g_registry_mutex);
+    auto it = g_registry.find(wallet);
+    return it == g_registry.end() ? nullptr : it->second;
+}
+
+} // namespace host
+} // namespace giftcode

@@ -1,0 +1,275 @@
+// The gift-code RPCs as the node sees them: help text (RPCHelpMan) for each,
+// the wallet lookup of the request, and the translation of the core's
+// RpcReply into a result or a JSONRPCError. The bodies are the core's
+// (plugin/core/rpc.cpp); nothing is decided here.
+#include "hooks.h"
+#include "wallet_ports.h"
+
+#include "../core/rpc.h"
+
+#include <interfaces/chain.h>
+#include <interfaces/handler.h>
+#include <rpc/server.h>
+#include <rpc/util.h>
+#include <wallet/rpcwallet.h>
+#include <wallet/wallet.h>
+
+namespace giftcode {
+namespace host {
+namespace {
+
+using Arg = RPCArg;
+using Res = RPCResult;
+
+const std::string EXAMPLE_CODE = "\"RGC-0004-1061-050R-3GG2-8A1C-60T3-GFFR-W3WB\"";
+const std::string EXAMPLE_ID = "\"e5e7d45bae4fa457beb7471d728de4b8\"";
+const std::string EXAMPLE_ADDRESS = "\"rmona1qxtkdjped56vg6qk296jqnyzz2h5p6ev9jx85z9\"";
+
+std::vector<Res> CodeFields()
+{
+    return {
+        {Res::Type::STR_HEX, "id", "The code's id (a hash; it cannot redeem the code)"},
+        {Res::Type::STR, "state", "issued, redeemed, cancelled or expired"},
+        {Res::Type::STR_AMOUNT, "amount", "The amount in " + CURRENCY_UNIT},
+        {Res::Type::STR, "label", "The label given at creation"},
+        {Res::Type::NUM_TIME, "created_at", "Creation time"},
+        {Res::Type::NUM_TIME, "expires_at", "Expiry time, null for never"},
+        {Res::Type::STR_HEX, "txid", /* optional */ true, "Redeemed: the payment's transaction id"},
+        {Res::Type::STR, "address", true, "Redeemed: the payee"},
+        {Res::Type::NUM_TIME, "redeemed_at", true, "Redeemed: when"},
+        {Res::Type::STR_AMOUNT, "fee", true, "Redeemed: the network fee the wallet paid"},
+        {Res::Type::NUM, "confirmations", true, "Redeemed: confirmations of the payment"},
+        {Res::Type::BOOL, "in_mempool", true, "Redeemed: whether the payment is in the mempool"},
+        {Res::Type::BOOL, "abandoned", true, "Redeemed: whether the payment was abandoned"},
+        {Res::Type::BOOL, "conflicted", true, "Redeemed: whether a conflicting transaction is confirmed"},
+        {Res::Type::STR, "broadcast_error", true, "Redeemed: why the payment is not in the mempool yet"},
+        {Res::Type::NUM_TIME, "cancelled_at", true, "Cancelled: when"},
+    };
+}
+
+const std::string ERRORS_NOTE =
+    "\nErrors: -401 malformed code, -402 checksum mismatch (mistyped), -403 code of another network,\n"
+    "-404 unknown code, -405 already redeemed, -406 cancelled, -407 expired, -5 invalid address,\n"
+    "-3 invalid amount, -8 invalid parameter, -6 insufficient funds, -13 wallet locked,\n"
+    "-4 wallet cannot pay, -20 database error (nothing changed).\n";
+
+RPCHelpMan CreateHelp()
+{
+    return RPCHelpMan{"creategiftcode",
+        "\nIssue gift codes worth a fixed amount each, redeemable once with redeemgiftcode.\n"
+        "All codes of a call are created in one durable database commit, or none is.\n"
+        "The codes are shown only in this reply: the wallet stores only their hashes.\n" + ERRORS_NOTE,
+        {
+            {"amount", Arg::Type::AMOUNT, Arg::Optional::NO, "The amount in " + CURRENCY_UNIT + " per code; at least 0.00000546"},
+            {"count", Arg::Type::NUM, /* default */ "1", "How many codes, 1 to 10000"},
+            {"label", Arg::Type::STR, /* default */ "\"\"", "A label for listings, up to 256 bytes"},
+            {"expires_at", Arg::Type::NUM, /* default */ "0", "Unix time from which the codes cannot be redeemed; 0 for never"},
+        },
+        RPCResult{Res::Type::OBJ, "", "", {
+            {Res::Type::STR_AMOUNT, "amount", "The amount per code"},
+            {Res::Type::NUM, "count", "How many codes were created"},
+            {Res::Type::STR, "label", "The label"},
+            {Res::Type::NUM_TIME, "expires_at", "Expiry time, null for never"},
+            {Res::Type::ARR, "codes", "", {
+                {Res::Type::OBJ, "", "", {
+                    {Res::Type::STR_HEX, "id", "The code's id"},
+                    {Res::Type::STR, "code", "The gift code: a bearer secret, shown only now"},
+                    {Res::Type::STR, "uri", "The code as a URI for QR codes"},
+                }},
+            }},
+        }},
+        RPCExamples{
+            HelpExampleCli("creategiftcode", "1.5") +
+            HelpExampleCli("creategiftcode", "0.1 100 \"campaign\"") +
+            HelpExampleRpc("creategiftcode", "0.1, 100, \"campaign\", 1893456000")
+        },
+    };
+}
+
+RPCHelpMan GetHelp()
+{
+    return RPCHelpMan{"getgiftcode",
+        "\nShow the state of one gift code, by its text or by its id.\n" + ERRORS_NOTE,
+        {
+            {"code_or_id", Arg::Type::STR, Arg::Optional::NO, "The gift code, or its id (32 hex digits)"},
+        },
+        RPCResult{Res::Type::OBJ, "", "", CodeFields()},
+        RPCExamples{
+            HelpExampleCli("getgiftcode", EXAMPLE_CODE) +
+            HelpExampleRpc("getgiftcode", EXAMPLE_ID)
+        },
+    };
+}
+
+RPCHelpMan ListHelp()
+{
+    return RPCHelpMan{"listgiftcodes",
+        "\nList gift codes, oldest first, filtered and paged. Shows ids, never the codes.\n" + ERRORS_NOTE,
+        {
+            {"state", Arg::Type::STR, /* default */ "\"\"", "issued, redeemed, cancelled, expired, or \"\" for all"},
+            {"label", Arg::Type::STR, Arg::Optional::OMITTED_NAMED_ARG, "Only codes with exactly this label"},
+            {"skip", Arg::Type::NUM, /* default */ "0", "How many matching codes to skip"},
+            {"count", Arg::Type::NUM, /* default */ "100", "How many to return, 1 to 10000"},
+        },
+        RPCResult{Res::Type::OBJ, "", "", {
+            {Res::Type::NUM, "total", "How many codes match the filter"},
+            {Res::Type::NUM, "skip", "How many were skipped"},
+            {Res::Type::ARR, "codes", "", {{Res::Type::OBJ, "", "", CodeFields()}}},
+        }},
+        RPCExamples{
+            HelpExampleCli("listgiftcodes", "") +
+            HelpExampleCli("listgiftcodes", "issued \"campaign\" 0 50") +
+            HelpExampleRpc("listgiftcodes", "\"redeemed\", null, 100, 100")
+        },
+    };
+}
+
+RPCHelpMan RedeemHelp()
+{
+    return RPCHelpMan{"redeemgiftcode",
+        "\nPay a gift code's amount to an address, once. The wallet pays the network fee.\n"
+        "The code is marked redeemed together with its payment in one durable database commit\n"
+        "before the payment is broadcast. Calling again with the same code and address returns\n"
+        "the same txid with \"replay\": true and sends nothing; another address gets -405.\n" + ERRORS_NOTE,
+        {
+            {"code", Arg::Type::STR, Arg::Optional::NO, "The gift code"},
+            {"address", Arg::Type::STR, Arg::Optional::NO, "The address to pay"},
+        },
+        RPCResult{Res::Type::OBJ, "", "", {
+            {Res::Type::STR_HEX, "id", "The code's id"},
+            {Res::Type::STR_HEX, "txid", "The payment's transaction id"},
+            {Res::Type::STR_AMOUNT, "amount", "The amount paid to the address"},
+            {Res::Type::STR_AMOUNT, "fee", "The network fee the wallet paid"},
+            {Res::Type::STR, "address", "The payee"},
+            {Res::Type::NUM_TIME, "redeemed_at", "When the code was redeemed"},
+            {Res::Type::BOOL, "replay", "true if the code had already been redeemed to this address"},
+            {Res::Type::BOOL, "broadcast", "true once the payment is in the mempool or confirmed"},
+            {Res::Type::STR, "broadcast_error", /* optional */ true, "Why the payment is not in the mempool yet; it is retried on every block"},
+        }},
+        RPCExamples{
+            HelpExampleCli("redeemgiftcode", EXAMPLE_CODE + " " + EXAMPLE_ADDRESS) +
+            HelpExampleRpc("redeemgiftcode", EXAMPLE_CODE + ", " + EXAMPLE_ADDRESS)
+        },
+    };
+}
+
+RPCHelpMan CancelHelp()
+{
+    return RPCHelpMan{"cancelgiftcode",
+        "\nMake an issued (or expired) gift code unredeemable, durably.\n" + ERRORS_NOTE,
+        {
+            {"code_or_id", Arg::Type::STR, Arg::Optional::NO, "The gift code, or its id"},
+        },
+        RPCResult{Res::Type::OBJ, "", "", CodeFields()},
+        RPCExamples{
+            HelpExampleCli("cancelgiftcode", EXAMPLE_ID) +
+            HelpExampleRpc("cancelgiftcode", EXAMPLE_ID)
+        },
+    };
+}
+
+RPCHelpMan InfoHelp()
+{
+    return RPCHelpMan{"getgiftcodeinfo",
+        "\nSummary of this wallet's gift codes, and the health of their ledger.\n",
+        {},
+        RPCResult{Res::Type::OBJ, "", "", {
+            {Res::Type::STR, "build_id", "Hash of the gift-code module sources this node was built from"},
+            {Res::Type::STR, "network", "Code prefix of this network: MGC, TGC or RGC"},
+            {Res::Type::OBJ, "counts", "Codes per state", {
+                {Res::Type::NUM, "issued", ""}, {Res::Type::NUM, "redeemed", ""},
+                {Res::Type::NUM, "cancelled", ""}, {Res::Type::NUM, "expired", ""},
+            }},
+            {Res::Type::STR_AMOUNT, "outstanding_liability", "Sum of issued, unexpired codes"},
+            {Res::Type::STR_AMOUNT, "redeemed_amount", "Sum paid to holders"},
+            {Res::Type::STR_AMOUNT, "redeemed_fees", "Sum of network fees paid for redemptions"},
+            {Res::Type::OBJ_DYN, "failed_redemptions", "Refused redemptions since the wallet was loaded, by reason", {
+                {Res::Type::NUM, "reason", "How many"},
+            }},
+            {Res::Type::ARR, "unbroadcast", "Committed payments not yet accepted by the mempool", {
+                {Res::Type::OBJ, "", "", {
+                    {Res::Type::STR_HEX, "txid", "The payment"},
+                    {Res::Type::STR, "reason", "Why it is not in the mempool"},
+                }},
+            }},
+            {Res::Type::OBJ, "consistency", "Check of redeemed codes against the wallet's payments, at load", {
+                {Res::Type::BOOL, "checked", "Whether the check ran"},
+                {Res::Type::BOOL, "clean", "Whether every redeemed code has its payment and vice versa"},
+                {Res::Type::ARR, "redeemed_without_payment", "Ids of redeemed codes whose payment is missing", {
+                    {Res::Type::STR_HEX, "", "id"},
+                }},
+                {Res::Type::ARR, "payment_without_redemption", "Tagged payments whose code is not redeemed by them", {
+                    {Res::Type::OBJ, "", "", {{Res::Type::STR_HEX, "id", "code id"}, {Res::Type::STR_HEX, "txid", "payment"}}},
+                }},
+                {Res::Type::STR, "error", /* optional */ true, "Why the check could not run"},
+            }},
+        }},
+        RPCExamples{HelpExampleCli("getgiftcodeinfo", "") + HelpExampleRpc("getgiftcodeinfo", "")},
+    };
+}
+
+struct HostMethod {
+    const char* name;
+    RPCHelpMan (*help)();
+    //! Wait for the wallet to catch up with the chain first, as sends do.
+    bool sync_first;
+};
+
+const HostMethod HOST_METHODS[] = {
+    {"creategiftcode", CreateHelp, false},
+    {"getgiftcode", GetHelp, true},
+    {"listgiftcodes", ListHelp, true},
+    {"redeemgiftcode", RedeemHelp, true},
+    {"cancelgiftcode", CancelHelp, false},
+    {"getgiftcodeinfo", InfoHelp, false},
+};
+
+UniValue Handle(const JSONRPCRequest& request, const RpcMethod& method, const HostMethod& host)
+{
+    std::shared_ptr<CWallet> const wallet = GetWalletForJSONRPCRequest(request);
+    CWallet* const pwallet = wallet.get();
+    if (!EnsureWalletIsAvailable(pwallet, request.fHelp)) return NullUniValue;
+    host.help().Check(request);
+
+    std::shared_ptr<WalletGiftCodes> state = FindWalletGiftCodes(pwallet);
+    if (!state) throw JSONRPCError(RPC_WALLET_ERROR, "Gift codes are not available for this wallet");
+    if (!state->ledger) {
+        throw JSONRPCError(RPC_WALLET_ERROR, "The gift-code ledger of this wallet did not open: " + state->error);
+    }
+    if (host.sync_first) pwallet->BlockUntilSyncedToCurrentChain();
+    RpcReply reply = method.body(*state->ledger, request.params);
+    if (reply.error) throw JSONRPCError(reply.error->code, reply.error->message);
+    return reply.result;
+}
+
+std::vector<CRPCCommand> BuildCommands()
+{
+    std::vector<CRPCCommand> commands;
+    for (const RpcMethod& method : RpcMethods()) {
+        const HostMethod* host = nullptr;
+        for (const HostMethod& h : HOST_METHODS) {
+            if (method.name == std::string(h.name)) host = &h;
+        }
+        assert(host);  // every core method has its help here
+        const RpcMethod* m = &method;
+        commands.emplace_back("giftcode", method.name,
+                              [m, host](const JSONRPCRequest& request, UniValue& result, bool) {
+                                  result = Handle(request, *m, *host);
+                                  return true;
+                              },
+                              method.arg_names, intptr_t(m));
+    }
+    return commands;
+}
+
+} // namespace
+
+void RegisterRpcCommands(interfaces::Chain& chain, std::vector<std::unique_ptr<interfaces::Handler>>& handlers)
+{
+    // The chain keeps pointers to the commands: they must outlive it.
+    static const std::vector<CRPCCommand> commands = BuildCommands();
+    for (const CRPCCommand& command : commands) handlers.emplace_back(chain.handleRpc(command));
+}
+
+} // namespace host
+} // namespace giftcode

@@ -1,0 +1,55 @@
+// The core's ports over one monacoind wallet, and the per-wallet registry the
+// hooks and the RPC table share. Adapters translate; the ledger decides.
+//
+// Store: records under the wallet database key ("giftcode", key); one
+// Berkeley DB transaction per batch, under cs_wallet; kPowerLoss commits
+// flush the database log to disk before returning.
+// Payer: CreateTransaction (confirmed coins first), the payment's CWalletTx
+// written in the same database transaction as the redeemed record, adopted
+// into the wallet's memory only after that commit, broadcast after that.
+#ifndef GIFTCODE_HOST_WALLET_PORTS_H
+#define GIFTCODE_HOST_WALLET_PORTS_H
+
+#include "../core/ledger.h"
+#include "../core/ports.h"
+
+#include <memory>
+#include <string>
+
+class CWallet;
+
+namespace giftcode {
+namespace host {
+
+//! The mapValue key that tags a payment's wallet transaction with its code id.
+extern const char* const PAYMENT_TAG;
+
+std::unique_ptr<Store> MakeWalletStore(CWallet& wallet);
+std::unique_ptr<Payer> MakeWalletPayer(CWallet& wallet);
+std::unique_ptr<ChainView> MakeWalletChainView(CWallet& wallet);
+std::unique_ptr<Clock> MakeNodeClock();
+std::unique_ptr<Randomness> MakeNodeRandomness();
+std::unique_ptr<AddressValidator> MakeNodeAddressValidator();
+//! The network of the running node (main, test or regtest).
+Network ActiveNetwork();
+
+//! One wallet's ports and ledger. The ledger is null when it could not open;
+//! `error` then says why.
+struct WalletGiftCodes {
+    std::unique_ptr<Store> store;
+    std::unique_ptr<Payer> payer;
+    std::unique_ptr<ChainView> chain;
+    std::unique_ptr<Clock> clock;
+    std::unique_ptr<Randomness> randomness;
+    std::unique_ptr<AddressValidator> addresses;
+    std::unique_ptr<Ledger> ledger;  // last: destroyed before the ports it uses
+    std::string error;
+};
+
+//! The gift-code state of a loaded wallet, or null if it has none.
+std::shared_ptr<WalletGiftCodes> FindWalletGiftCodes(const CWallet* wallet);
+
+} // namespace host
+} // namespace giftcode
+
+#endif // GIFTCODE_HOST_WALLET_PORTS_H
