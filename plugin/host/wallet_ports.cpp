@@ -195,6 +195,10 @@ public:
         payment.amount = request.amount;
         payment.fee = fee;
         payment.address = request.address;
+        // Until the payment is adopted or discarded, no other send of this
+        // wallet (sendtoaddress, say) may pick the same coins: it would
+        // conflict with a payment that is about to be committed.
+        for (const CTxIn& txin : tx->vin) m_wallet.LockCoin(txin.prevout);
         CDataStream raw(SER_NETWORK, PROTOCOL_VERSION);
         raw << tx;
         payment.serialized_tx.assign(raw.begin(), raw.end());
@@ -231,10 +235,19 @@ public:
             it->second.BindWallet(&m_wallet);
             m_wallet.NotifyTransactionChanged(&m_wallet, it->first, CT_UPDATED);
         }
+        UnlockInputs(*tx);
         Forget(payment.txid);
     }
 
-    void DiscardPayment(const Payment& payment) override { Forget(payment.txid); }
+    void DiscardPayment(const Payment& payment) override
+    {
+        CTransactionRef tx = Built(payment.txid);
+        if (tx) {
+            LOCK(m_wallet.cs_wallet);
+            UnlockInputs(*tx);
+        }
+        Forget(payment.txid);
+    }
 
     BroadcastOutcome Broadcast(const Txid& txid) override
     {
@@ -279,6 +292,10 @@ private:
         wtx.fTimeReceivedIsTxTime = true;
         wtx.fFromMe = true;
         return wtx;
+    }
+    void UnlockInputs(const CTransaction& tx) EXCLUSIVE_LOCKS_REQUIRED(m_wallet.cs_wallet)
+    {
+        for (const CTxIn& txin : tx.vin) m_wallet.UnlockCoin(txin.prevout);
     }
     CTransactionRef Built(const Txid& txid)
     {
