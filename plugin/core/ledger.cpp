@@ -5,6 +5,7 @@
 #include "sha256.h"
 
 #include <algorithm>
+#include <chrono>
 
 // The build id comes from the compiler command line (CMake) or, inside the
 // node, from the header contrib/graft.sh writes next to the node's sources.
@@ -29,6 +30,17 @@ const char* CodeStateName(CodeState state)
     case CodeState::kExpired: return "expired";
     }
     return "issued";
+}
+
+const char* PhaseName(Phase phase)
+{
+    switch (phase) {
+    case Phase::kBuild: return "build";
+    case Phase::kCommit: return "commit";
+    case Phase::kAdopt: return "adopt";
+    case Phase::kBroadcast: return "broadcast";
+    }
+    return "build";
 }
 
 bool ParseCodeState(const std::string& name, CodeState& state)
@@ -64,6 +76,13 @@ Redemption RedemptionOf(const CodeRecord& record)
     r.address = record.address;
     r.redeemed_at = record.redeemed_at;
     return r;
+}
+
+//! Microseconds since `start`, for the phase timings.
+uint64_t MicrosSince(std::chrono::steady_clock::time_point start)
+{
+    return uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
+                        .count());
 }
 
 bool IsHexId(const std::string& text)
@@ -333,7 +352,9 @@ Result<Redemption> Ledger::Redeem(const std::string& code_text, const std::strin
     // Broadcast outside every ledger lock: other redemptions need not wait
     // for the network.
     Redemption redemption = std::move(done.value());
+    const auto broadcast_start = std::chrono::steady_clock::now();
     const BroadcastOutcome outcome = m_ports.payer.Broadcast(redemption.txid);
+    RecordTiming(Phase::kBroadcast, MicrosSince(broadcast_start));
     MutexLock lock(m_mutex);
     if (outcome.accepted) {
         m_broadcast_errors.erase(redemption.txid);
@@ -358,8 +379,10 @@ Result<Redemption> Ledger::PayOnce(const CodeId& id, const std::string& address)
     if (d.replay) return std::move(*d.replay);
 
     CodeRecord redeemed = *d.to_pay;
+    auto phase_start = std::chrono::steady_clock::now();
     Result<Payment> payment = m_ports.payer.BuildPayment({id, address, redeemed.amount});
     if (!payment.ok()) return payment.status();
+    RecordTiming(Phase::kBuild, MicrosSince(phase_start));
     assert(payment->amount == redeemed.amount);
     redeemed.state = StoredState::kRedeemed;
     redeemed.txid = payment->txid;
@@ -372,13 +395,17 @@ Result<Redemption> Ledger::PayOnce(const CodeId& id, const std::string& address)
     // commit returned ok. Nothing below ever makes the code issued again.
     std::unique_ptr<StoreBatch> batch = m_ports.store.NewBatch();
     batch->Put(EncodeCodeKey(id), EncodeCodeRecord(redeemed));
+    phase_start = std::chrono::steady_clock::now();
     Status staged = m_ports.payer.StagePayment(*batch, payment.value());
     Status committed = staged.ok() ? m_ports.store.Commit(*batch, Durability::kPowerLoss) : staged;
     if (!committed.ok()) {
         m_ports.payer.DiscardPayment(payment.value());
         return committed;
     }
+    RecordTiming(Phase::kCommit, MicrosSince(phase_start));
+    phase_start = std::chrono::steady_clock::now();
     m_ports.payer.AdoptPayment(payment.value());
+    RecordTiming(Phase::kAdopt, MicrosSince(phase_start));
     MutexLock lock(m_mutex);
     m_records[id] = redeemed;
     m_unsettled.insert(redeemed.txid);
@@ -459,6 +486,12 @@ void Ledger::RetryBroadcasts()
     }
 }
 
+void Ledger::RecordTiming(Phase phase, uint64_t us)
+{
+    MutexLock lock(m_mutex);
+    m_timings[phase].Add(us);
+}
+
 LedgerInfo Ledger::Info()
 {
     const int64_t now = m_ports.clock.Now();
@@ -487,6 +520,7 @@ LedgerInfo Ledger::Info()
     info.failed_redemptions = m_failures;
     info.unbroadcast = m_broadcast_errors;
     info.consistency = m_consistency;
+    info.timings = m_timings;
     return info;
 }
 

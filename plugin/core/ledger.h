@@ -109,6 +109,24 @@ struct ConsistencyReport {
     }
 };
 
+//! Wall time spent in one phase of redemption, over the redemptions since
+//! the ledger opened.
+struct PhaseTiming {
+    uint64_t count{0};
+    uint64_t total_us{0};
+    uint64_t max_us{0};
+    void Add(uint64_t us)
+    {
+        ++count;
+        total_us += us;
+        if (us > max_us) max_us = us;
+    }
+};
+
+//! The phases of a redemption, in order.
+enum class Phase { kBuild, kCommit, kAdopt, kBroadcast };
+const char* PhaseName(Phase phase);
+
 struct LedgerInfo {
     std::map<CodeState, size_t> counts;
     Amount outstanding_liability{0};  //!< issued, unexpired
@@ -118,6 +136,9 @@ struct LedgerInfo {
     //! Redeemed payments not (yet) accepted by the mempool, with the reason.
     std::map<Txid, std::string> unbroadcast;
     ConsistencyReport consistency;
+    //! Where redemption time goes: building the payment, the durable
+    //! commit, adoption by the wallet, broadcast.
+    std::map<Phase, PhaseTiming> timings;
 };
 
 class Ledger {
@@ -203,6 +224,8 @@ private:
     //! Last broadcast failure of a payment, until it is accepted.
     std::map<Txid, std::string> m_broadcast_errors GC_GUARDED_BY(m_mutex);
     ConsistencyReport m_consistency GC_GUARDED_BY(m_mutex);
+    std::map<Phase, PhaseTiming> m_timings GC_GUARDED_BY(m_mutex);
+    void RecordTiming(Phase phase, uint64_t us) GC_LOCKS_EXCLUDED(m_mutex);
 };
 
 //! The build id of this module: a hash of the plugin and patch sources,

@@ -97,6 +97,14 @@ Result<int64_t> IntegerParam(const UniValue& value, const char* name, int64_t mi
     return n;
 }
 
+//! Microseconds as milliseconds with three decimals.
+std::string MillisText(uint64_t us)
+{
+    std::string frac = std::to_string(us % 1000);
+    frac.insert(0, 3 - frac.size(), '0');
+    return std::to_string(us / 1000) + "." + frac;
+}
+
 UniValue IdValue(const CodeId& id) { return UniValue(id.ToHex()); }
 
 UniValue ViewToValue(const CodeView& view)
@@ -356,6 +364,18 @@ RpcReply GetGiftCodeInfoRpc(Ledger& ledger, const UniValue& params)
     consistency.pushKV("payment_without_redemption", missing_record);
     if (!info.consistency.error.empty()) consistency.pushKV("error", UniValue(info.consistency.error));
 
+    UniValue timings(UniValue::VOBJ);
+    for (Phase phase : {Phase::kBuild, Phase::kCommit, Phase::kAdopt, Phase::kBroadcast}) {
+        const auto it = info.timings.find(phase);
+        const PhaseTiming t = it == info.timings.end() ? PhaseTiming{} : it->second;
+        UniValue entry(UniValue::VOBJ);
+        entry.pushKV("count", UniValue(t.count));
+        entry.pushKV("total_ms", UniValue(UniValue::VNUM, MillisText(t.total_us)));
+        entry.pushKV("avg_ms", UniValue(UniValue::VNUM, MillisText(t.count ? t.total_us / t.count : 0)));
+        entry.pushKV("max_ms", UniValue(UniValue::VNUM, MillisText(t.max_us)));
+        timings.pushKV(PhaseName(phase), entry);
+    }
+
     UniValue out(UniValue::VOBJ);
     out.pushKV("build_id", UniValue(BuildId()));
     out.pushKV("network", UniValue(NetworkPrefix(ledger.policy().network)));
@@ -366,6 +386,7 @@ RpcReply GetGiftCodeInfoRpc(Ledger& ledger, const UniValue& params)
     out.pushKV("failed_redemptions", failures);
     out.pushKV("unbroadcast", unbroadcast);
     out.pushKV("consistency", consistency);
+    out.pushKV("timings", timings);
     return Reply(out);
 }
 

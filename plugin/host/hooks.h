@@ -8,6 +8,7 @@
 #define GIFTCODE_HOST_HOOKS_H
 
 #include <memory>
+#include <string>
 #include <vector>
 
 class CWallet;
@@ -18,6 +19,13 @@ class Handler;
 
 namespace giftcode {
 namespace host {
+
+//! Registers the module's options (-giftcodemininput) with the node's.
+void AddOptions();
+
+//! Checks the module's option values at startup; false, with `error` set
+//! to the message to show, stops the node.
+bool CheckOptions(std::string& error);
 
 //! A wallet finished loading (cs_main and cs_wallet held): open its ledger
 //! from the wallet database and check it against the wallet's transactions.

@@ -151,7 +151,7 @@ private:
 
 class WalletPayer : public Payer {
 public:
-    explicit WalletPayer(CWallet& wallet) : m_wallet(wallet) {}
+    explicit WalletPayer(CWallet& wallet) : m_wallet(wallet), m_min_input(MinRedemptionInput()) {}
 
     Result<Payment> BuildPayment(const PaymentRequest& request) override
     {
@@ -168,19 +168,40 @@ public:
         if (!IsValidDestination(dest)) return Status(StatusCode::kInvalidAddress, "Invalid address");
         const std::vector<CRecipient> recipients{{GetScriptForDestination(dest), request.amount, false}};
 
-        // Confirmed coins first: a payment built on them has no unconfirmed
-        // ancestors, so the mempool's chain limit cannot refuse it. Only if
-        // they do not suffice are unconfirmed coins used.
+        // Three tries, cheapest first. Confirmed coins first: a payment built
+        // on them has no unconfirmed ancestors, so the mempool's chain limit
+        // cannot refuse it. Outputs below -giftcodemininput are held back
+        // (locked for the call) while larger ones suffice: coin selection
+        // would examine each of them on every pass, which a flood of tiny
+        // outputs turns into seconds per payment. Only if the larger coins
+        // do not cover the payment is everything spendable considered.
+        struct Try {
+            int min_depth;
+            bool skip_small;
+        };
+        const bool filter = m_min_input > 1;
+        const std::vector<Try> tries = filter ? std::vector<Try>{{1, true}, {0, true}, {0, false}}
+                                              : std::vector<Try>{{1, false}, {0, false}};
         CTransactionRef tx;
         CAmount fee = 0;
         std::string error;
         bool built = false;
-        for (int min_depth : {1, 0}) {
+        for (const Try& attempt : tries) {
+            std::vector<COutPoint> held;
+            if (attempt.skip_small) {
+                std::vector<COutput> small;
+                m_wallet.AvailableCoins(*locked_chain, small, /*fOnlySafe=*/false, nullptr, 1, m_min_input - 1);
+                for (const COutput& out : small) {
+                    held.emplace_back(out.tx->GetHash(), out.i);
+                    m_wallet.LockCoin(held.back());
+                }
+            }
             CCoinControl coin_control;
-            coin_control.m_min_depth = min_depth;
+            coin_control.m_min_depth = attempt.min_depth;
             int change_pos = -1;
             error.clear();
             built = m_wallet.CreateTransaction(*locked_chain, recipients, tx, fee, change_pos, error, coin_control);
+            for (const COutPoint& outpoint : held) m_wallet.UnlockCoin(outpoint);
             if (built) break;
         }
         if (!built) {
@@ -310,6 +331,7 @@ private:
     }
 
     CWallet& m_wallet;
+    const CAmount m_min_input;
     std::mutex m_mutex;
     //! Payments built and not yet adopted or discarded.
     std::map<Txid, CTransactionRef> m_built;

@@ -33,6 +33,10 @@ std::unique_ptr<AddressValidator> MakeNodeAddressValidator();
 //! The network of the running node (main, test or regtest).
 Network ActiveNetwork();
 
+//! -giftcodemininput: outputs below it are not spent by a redemption while
+//! larger ones suffice. CheckOptions has validated it.
+int64_t MinRedemptionInput();
+
 //! One wallet's ports and ledger. The ledger is null when it could not open;
 //! `error` then says why.
 struct WalletGiftCodes {

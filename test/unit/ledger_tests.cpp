@@ -142,6 +142,10 @@ BOOST_AUTO_TEST_CASE(redeem_pays_exactly_once)
     BOOST_CHECK(node.chain.GetTxState(r->txid).in_mempool);
 
     LedgerInfo info = ledger->Info();
+    for (Phase phase : {Phase::kBuild, Phase::kCommit, Phase::kAdopt, Phase::kBroadcast}) {
+        BOOST_CHECK_EQUAL(info.timings[phase].count, 1u);
+        BOOST_CHECK_GE(info.timings[phase].max_us * 1, info.timings[phase].total_us);
+    }
     BOOST_CHECK_EQUAL(info.redeemed_amount, 3 * COIN);
     BOOST_CHECK_EQUAL(info.redeemed_fees, FakePayer::FEE);
     BOOST_CHECK_EQUAL(info.outstanding_liability, 0);
@@ -275,6 +279,7 @@ BOOST_AUTO_TEST_CASE(commit_failure_sends_nothing_and_keeps_code_issued)
     BOOST_CHECK_EQUAL(node.payer.adopted(), 0);
     BOOST_CHECK_EQUAL(node.payer.discarded(), 1);
     BOOST_CHECK_EQUAL(node.payer.broadcasts(), 0);
+    BOOST_CHECK_EQUAL(ledger->Info().timings[Phase::kCommit].count, 0u);  // only commits that happened
     // A later attempt, once the database works, pays it.
     Result<Redemption> retry = ledger->Redeem(c.code, TestAddress(2));
     BOOST_REQUIRE(retry.ok());

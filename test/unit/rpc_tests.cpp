@@ -162,6 +162,9 @@ BOOST_AUTO_TEST_CASE(create_get_list_redeem_cancel_info)
     BOOST_CHECK_EQUAL(info["build_id"].get_str(), BuildId());
     BOOST_CHECK_EQUAL(info["consistency"]["clean"].get_bool(), true);
     BOOST_CHECK_EQUAL(info["network"].get_str(), "RGC");
+    BOOST_CHECK_EQUAL(info["timings"]["commit"]["count"].get_int64(), 1);
+    BOOST_CHECK_EQUAL(info["timings"]["broadcast"]["count"].get_int64(), 1);
+    BOOST_CHECK(info["timings"]["build"]["avg_ms"].isNum());
 }
 
 BOOST_AUTO_TEST_CASE(parameter_errors_have_exact_codes)
