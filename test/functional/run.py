@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs the gift-code functional tests against a patched monacoind.
 
-    run.py --monacoind PATH [--monacoin-cli PATH] [--jobs N] [TEST ...]
+    run.py --monacoind PATH [--monacoin-cli PATH] [--jobs N] [--long] [TEST ...]
 
 The node binary comes from --monacoind or $MONACOIND (the cli, optional, from
 --monacoin-cli or $MONACOIN_CLI). Before any test runs, one node is started
@@ -12,8 +12,9 @@ tests would check a binary built from other sources. --ignore-build-id skips
 that check.
 
 Tests are the wallet_giftcode_*.py, rpc_giftcode_*.py and feature_*.py files
-of this folder, or the names given. Each runs as its own process (in its own
-process group, with its own TMPDIR), in parallel up to --jobs, with a
+of this folder, or the names given; --long adds the tests of the same names
+in long/ (they take many minutes each). Each runs as its own process (in its
+own process group, with its own TMPDIR), in parallel up to --jobs, with a
 timeout. The runner prints PASSED/FAILED/SKIPPED per test with its duration,
 the output of every failed test, and, as its last line,
 "N passed, N failed" (", N skipped" when some were). The exit status is 0
@@ -37,15 +38,20 @@ sys.path.insert(0, HERE)
 import framework  # noqa: E402
 
 PATTERNS = ("wallet_giftcode_*.py", "rpc_giftcode_*.py", "feature_*.py")
+LONG_DIR = "long"
 FAILED_OUTPUT_LINES = 400
 
 
-def discover():
-    names = set()
-    for pattern in PATTERNS:
-        for path in glob.glob(os.path.join(HERE, pattern)):
-            names.add(os.path.basename(path))
-    return sorted(names)
+def discover(include_long=False):
+    """Test names: file names of this folder, then (include_long) "long/NAME"."""
+    found = []
+    for folder in ([""] + ([LONG_DIR] if include_long else [])):
+        names = set()
+        for pattern in PATTERNS:
+            for path in glob.glob(os.path.join(HERE, folder, pattern)):
+                names.add(folder + "/" + os.path.basename(path) if folder else os.path.basename(path))
+        found += sorted(names)
+    return found
 
 
 def resolve(requested, available):
@@ -54,10 +60,14 @@ def resolve(requested, available):
         base = os.path.basename(name)
         if not base.endswith(".py"):
             base += ".py"
-        if base not in available:
-            raise SystemExit("run.py: no such test: %s (see --list)" % name)
-        if base not in chosen:
-            chosen.append(base)
+        matches = [a for a in available if a.rsplit("/", 1)[-1] == base]
+        if len(matches) > 1:  # the same name at the top and in long/: the path decides
+            parent = os.path.basename(os.path.dirname(os.path.normpath(name)))
+            matches = [a for a in matches if (a.startswith(LONG_DIR + "/")) == (parent == LONG_DIR)]
+        if not matches:
+            raise SystemExit("run.py: no such test: %s (see --list; tests in %s/ need --long)" % (name, LONG_DIR))
+        if matches[0] not in chosen:
+            chosen.append(matches[0])
     return chosen
 
 
@@ -248,10 +258,12 @@ def main():
     parser.add_argument("--ignore-build-id", action="store_true",
                         help="run even if the node lacks getgiftcodeinfo or was built from other sources")
     parser.add_argument("--list", action="store_true", help="list the tests and exit")
+    parser.add_argument("--long", action="store_true",
+                        help="also the long tests in %s/ (with --list: list them too)" % LONG_DIR)
     parser.add_argument("--nocleanup", action="store_true", help="keep node data directories and test files")
     args = parser.parse_args()
 
-    available = discover()
+    available = discover(args.long)
     tests = resolve(args.tests, available) if args.tests else available
     if args.list:
         for name in tests:
