@@ -355,12 +355,16 @@ Result<Redemption> Ledger::Redeem(const std::string& code_text, const std::strin
     const auto broadcast_start = std::chrono::steady_clock::now();
     const BroadcastOutcome outcome = m_ports.payer.Broadcast(redemption.txid);
     RecordTiming(Phase::kBroadcast, MicrosSince(broadcast_start));
-    MutexLock lock(m_mutex);
-    if (outcome.accepted) {
-        m_broadcast_errors.erase(redemption.txid);
-    } else {
-        m_broadcast_errors[redemption.txid] = outcome.reason;
+    {
+        MutexLock lock(m_mutex);
+        if (outcome.accepted) {
+            m_broadcast_errors.erase(redemption.txid);
+        } else {
+            m_broadcast_errors[redemption.txid] = outcome.reason;
+        }
+        m_first_broadcast.erase(redemption.txid);
     }
+    m_first_broadcast_done.notify_all();
     redemption.broadcast = outcome.accepted;
     redemption.broadcast_error = outcome.reason;
     return redemption;
@@ -409,11 +413,20 @@ Result<Redemption> Ledger::PayOnce(const CodeId& id, const std::string& address)
     MutexLock lock(m_mutex);
     m_records[id] = redeemed;
     m_unsettled.insert(redeemed.txid);
+    m_first_broadcast.insert(redeemed.txid);
     return RedemptionOf(redeemed);
 }
 
 Redemption Ledger::Settle(Redemption replay)
 {
+    {
+        // The first broadcast is a local call that returns in milliseconds;
+        // the bound only keeps a stuck host from stalling replays forever.
+        MutexLock lock(m_mutex);
+        m_first_broadcast_done.wait_for(m_mutex, std::chrono::seconds(10), [&]() GC_EXCLUSIVE_LOCKS_REQUIRED(m_mutex) {
+            return m_first_broadcast.count(replay.txid) == 0;
+        });
+    }
     const TxChainState state = m_ports.chain.GetTxState(replay.txid);
     replay.broadcast = state.in_mempool || state.confirmations > 0;
     if (!replay.broadcast) {

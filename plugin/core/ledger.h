@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <condition_variable>
 #include <set>
 #include <string>
 #include <vector>
@@ -221,6 +222,10 @@ private:
     std::map<StatusCode, uint64_t> m_failures GC_GUARDED_BY(m_mutex);
     //! Payments of redeemed codes not yet seen confirmed.
     std::set<Txid> m_unsettled GC_GUARDED_BY(m_mutex);
+    //! Payments adopted whose first broadcast has not returned yet; a
+    //! replay waits for it, so its reply tells where the payment stands.
+    std::set<Txid> m_first_broadcast GC_GUARDED_BY(m_mutex);
+    std::condition_variable_any m_first_broadcast_done;
     //! Last broadcast failure of a payment, until it is accepted.
     std::map<Txid, std::string> m_broadcast_errors GC_GUARDED_BY(m_mutex);
     ConsistencyReport m_consistency GC_GUARDED_BY(m_mutex);

@@ -246,7 +246,9 @@ public:
         // inputs become spent.
         auto locked_chain = m_wallet.chain().lock();
         LOCK(m_wallet.cs_wallet);
-        if (!m_wallet.AddToWallet(WalletTxFor(tx, payment))) {
+        // No checkpoint when the batch closes (fFlushOnClose = false): the
+        // payment is already durable, through the committed and flushed log.
+        if (!m_wallet.AddToWallet(WalletTxFor(tx, payment), /*fFlushOnClose=*/false)) {
             m_wallet.WalletLogPrintf("gift codes: rewriting payment %s failed; the committed record stands\n",
                                      tx->GetHash().ToString());
         }

@@ -158,6 +158,7 @@ void FakePayer::DiscardPayment(const Payment&) { ++m_discarded; }
 
 BroadcastOutcome FakePayer::Broadcast(const Txid& txid)
 {
+    if (const int delay = m_broadcast_delay_us; delay > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay));
     ++m_broadcasts;
     {
         std::lock_guard<std::mutex> lock(m_mutex);

@@ -94,6 +94,8 @@ public:
 
     //! BuildPayment sleeps a random time below this, to widen races.
     void SetLatencyMicros(int max_micros) { m_max_latency_us = max_micros; }
+    //! Broadcast takes this long before it answers.
+    void SetBroadcastDelayMicros(int micros) { m_broadcast_delay_us = micros; }
     void SetLocked(bool locked) { m_locked = locked; }
     void SetUnsupported(bool unsupported) { m_unsupported = unsupported; }
     //! Broadcast fails with this reason while it is not empty.
@@ -115,6 +117,7 @@ private:
     FakeChain& m_chain;
     std::atomic<Amount> m_balance;
     std::atomic<int> m_max_latency_us{0};
+    std::atomic<int> m_broadcast_delay_us{0};
     std::atomic<bool> m_locked{false};
     std::atomic<bool> m_unsupported{false};
     std::atomic<uint64_t> m_counter{0};

@@ -7,6 +7,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
+#include <optional>
 #include <thread>
 
 using namespace giftcode;
@@ -344,6 +346,24 @@ BOOST_AUTO_TEST_CASE(broadcast_failure_keeps_redemption_and_is_retried)
     ledger->RetryBroadcasts();
     ledger->RetryBroadcasts();
     BOOST_CHECK_EQUAL(node.payer.broadcasts(), before);
+}
+
+BOOST_AUTO_TEST_CASE(replay_during_first_broadcast_reports_its_outcome)
+{
+    // A retry that arrives between the commit and the end of the first
+    // broadcast must not report the payment as unsent.
+    const IssuedCode c = CreateOne();
+    node.payer.SetBroadcastDelayMicros(300000);
+    std::optional<Result<Redemption>> first;
+    std::thread payer_thread([&] { first.emplace(ledger->Redeem(c.code, TestAddress(1))); });
+    while (node.payer.adopted() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    Result<Redemption> replay = ledger->Redeem(c.code, TestAddress(1));
+    payer_thread.join();
+    BOOST_REQUIRE(first->ok() && replay.ok());
+    BOOST_CHECK(replay->replay);
+    BOOST_CHECK(replay->txid == (*first)->txid);
+    BOOST_CHECK(replay->broadcast);
+    BOOST_CHECK(replay->broadcast_error.empty());
 }
 
 BOOST_AUTO_TEST_CASE(states_survive_reopening)
