@@ -168,41 +168,26 @@ public:
         if (!IsValidDestination(dest)) return Status(StatusCode::kInvalidAddress, "Invalid address");
         const std::vector<CRecipient> recipients{{GetScriptForDestination(dest), request.amount, false}};
 
-        // Three tries, cheapest first. Confirmed coins first: a payment built
-        // on them has no unconfirmed ancestors, so the mempool's chain limit
-        // cannot refuse it. Outputs below -giftcodemininput are held back
-        // (locked for the call) while larger ones suffice: coin selection
-        // would examine each of them on every pass, which a flood of tiny
-        // outputs turns into seconds per payment. Only if the larger coins
-        // do not cover the payment is everything spendable considered.
-        struct Try {
-            int min_depth;
-            bool skip_small;
-        };
-        const bool filter = m_min_input > 1;
-        const std::vector<Try> tries = filter ? std::vector<Try>{{1, true}, {0, true}, {0, false}}
-                                              : std::vector<Try>{{1, false}, {0, false}};
+        // Outputs below -giftcodemininput are held back (locked for this
+        // call, under cs_wallet, so no one else sees it) while larger ones
+        // suffice: this node's coin selection examines every candidate on
+        // each of its passes, and a flood of tiny outputs turns that into
+        // seconds per payment. Only if the larger coins cannot pay is every
+        // output considered. Coin selection itself already prefers
+        // confirmed coins, so a payment chains on unconfirmed change only
+        // when nothing confirmed suffices.
         CTransactionRef tx;
         CAmount fee = 0;
         std::string error;
         bool built = false;
-        for (const Try& attempt : tries) {
-            std::vector<COutPoint> held;
-            if (attempt.skip_small) {
-                std::vector<COutput> small;
-                m_wallet.AvailableCoins(*locked_chain, small, /*fOnlySafe=*/false, nullptr, 1, m_min_input - 1);
-                for (const COutput& out : small) {
-                    held.emplace_back(out.tx->GetHash(), out.i);
-                    m_wallet.LockCoin(held.back());
-                }
-            }
+        for (const bool hold_small : {m_min_input > 0, false}) {
+            const std::vector<COutPoint> held = hold_small ? HoldSmallOutputs() : std::vector<COutPoint>{};
             CCoinControl coin_control;
-            coin_control.m_min_depth = attempt.min_depth;
             int change_pos = -1;
             error.clear();
             built = m_wallet.CreateTransaction(*locked_chain, recipients, tx, fee, change_pos, error, coin_control);
             for (const COutPoint& outpoint : held) m_wallet.UnlockCoin(outpoint);
-            if (built) break;
+            if (built || !hold_small || held.empty()) break;
         }
         if (!built) {
             if (error.find("Insufficient funds") != std::string::npos) {
@@ -315,6 +300,23 @@ private:
         wtx.fTimeReceivedIsTxTime = true;
         wtx.fFromMe = true;
         return wtx;
+    }
+    //! Locks every output of the wallet's transactions below the threshold
+    //! that is not locked already, and returns them. Ownership and spent
+    //! state are not checked: locking an output that is not spendable
+    //! changes nothing, and checking would cost what this avoids.
+    std::vector<COutPoint> HoldSmallOutputs() EXCLUSIVE_LOCKS_REQUIRED(m_wallet.cs_wallet)
+    {
+        std::vector<COutPoint> held;
+        for (const auto& entry : m_wallet.mapWallet) {
+            const CTransaction& wtx = *entry.second.tx;
+            for (uint32_t n = 0; n < wtx.vout.size(); ++n) {
+                if (wtx.vout[n].nValue >= m_min_input || m_wallet.IsLockedCoin(entry.first, n)) continue;
+                held.emplace_back(entry.first, n);
+                m_wallet.LockCoin(held.back());
+            }
+        }
+        return held;
     }
     void UnlockInputs(const CTransaction& tx) EXCLUSIVE_LOCKS_REQUIRED(m_wallet.cs_wallet)
     {
