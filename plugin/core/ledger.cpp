@@ -357,11 +357,7 @@ Result<Redemption> Ledger::Redeem(const std::string& code_text, const std::strin
     RecordTiming(Phase::kBroadcast, MicrosSince(broadcast_start));
     {
         MutexLock lock(m_mutex);
-        if (outcome.accepted) {
-            m_broadcast_errors.erase(redemption.txid);
-        } else {
-            m_broadcast_errors[redemption.txid] = outcome.reason;
-        }
+        NoteBroadcastLocked(redemption.txid, outcome);
         m_first_broadcast.erase(redemption.txid);
     }
     m_first_broadcast_done.notify_all();
@@ -484,18 +480,19 @@ void Ledger::RetryBroadcasts()
             m_broadcast_errors.erase(txid);
             continue;
         }
-        if (state.in_mempool) {
-            MutexLock lock(m_mutex);
-            m_broadcast_errors.erase(txid);
-            continue;
-        }
-        const BroadcastOutcome outcome = m_ports.payer.Broadcast(txid);
+        const BroadcastOutcome outcome = state.in_mempool ? BroadcastOutcome{true, ""} : m_ports.payer.Broadcast(txid);
         MutexLock lock(m_mutex);
-        if (outcome.accepted) {
-            m_broadcast_errors.erase(txid);
-        } else {
-            m_broadcast_errors[txid] = outcome.reason;
-        }
+        NoteBroadcastLocked(txid, outcome);
+    }
+}
+
+void Ledger::NoteBroadcastLocked(const Txid& txid, const BroadcastOutcome& outcome)
+{
+    m_mutex.AssertHeld();
+    if (outcome.accepted) {
+        m_broadcast_errors.erase(txid);
+    } else {
+        m_broadcast_errors[txid] = outcome.reason;
     }
 }
 

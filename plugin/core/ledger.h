@@ -201,6 +201,8 @@ private:
     Result<Redemption> PayOnce(const CodeId& id, const std::string& address) GC_LOCKS_EXCLUDED(m_write_mutex, m_mutex);
     //! Fills in where a finished redemption's payment stands.
     Redemption Settle(Redemption replay) GC_LOCKS_EXCLUDED(m_mutex);
+    //! Keeps a payment's last broadcast failure until it is accepted.
+    void NoteBroadcastLocked(const Txid& txid, const BroadcastOutcome& outcome) GC_EXCLUSIVE_LOCKS_REQUIRED(m_mutex);
     //! Counts a failed redemption by reason and returns it.
     Result<Redemption> Refuse(Status status) GC_LOCKS_EXCLUDED(m_mutex);
     ConsistencyReport CheckConsistency() GC_LOCKS_EXCLUDED(m_mutex);
