@@ -43,6 +43,48 @@ const char* PhaseName(Phase phase)
     return "build";
 }
 
+const char* PaymentStateName(PaymentState state)
+{
+    switch (state) {
+    case PaymentState::kMempool: return "mempool";
+    case PaymentState::kConfirmed: return "confirmed";
+    case PaymentState::kBuried: return "buried";
+    case PaymentState::kNotInMempool: return "not_in_mempool";
+    case PaymentState::kConflicted: return "conflicted";
+    case PaymentState::kDead: return "dead";
+    case PaymentState::kAbandoned: return "abandoned";
+    case PaymentState::kMissing: return "missing";
+    }
+    return "missing";
+}
+
+PaymentState PaymentStateOf(const TxChainState& state)
+{
+    if (!state.known) return PaymentState::kMissing;
+    if (state.confirmations >= BURIED_DEPTH) return PaymentState::kBuried;
+    if (state.confirmations > 0) return PaymentState::kConfirmed;
+    if (state.conflicted) return state.conflict_depth >= BURIED_DEPTH ? PaymentState::kDead : PaymentState::kConflicted;
+    if (state.abandoned) return PaymentState::kAbandoned;
+    return state.in_mempool ? PaymentState::kMempool : PaymentState::kNotInMempool;
+}
+
+bool NeedsAttention(PaymentState state)
+{
+    switch (state) {
+    case PaymentState::kMempool:
+    case PaymentState::kConfirmed:
+    case PaymentState::kBuried:
+        return false;
+    case PaymentState::kNotInMempool:
+    case PaymentState::kConflicted:
+    case PaymentState::kDead:
+    case PaymentState::kAbandoned:
+    case PaymentState::kMissing:
+        return true;
+    }
+    return true;
+}
+
 bool ParseCodeState(const std::string& name, CodeState& state)
 {
     for (CodeState s : {CodeState::kIssued, CodeState::kRedeemed, CodeState::kCancelled, CodeState::kExpired}) {
@@ -104,21 +146,35 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const Ports& ports, const LedgerPol
     std::unique_ptr<Ledger> ledger(new Ledger(ports, policy));
     {
         MutexLock lock(ledger->m_mutex);
+        int64_t latest = 0;
         for (const auto& [key, value] : rows) {
             Result<CodeId> id = DecodeCodeKey(key);
             if (!id.ok()) return id.status();
             Result<CodeRecord> record = DecodeCodeRecord(id.value(), value);
             if (!record.ok()) return record.status();
-            if (record->state == StoredState::kRedeemed) ledger->m_unsettled.insert(record->txid);
+            const CodeRecord& r = record.value();
+            if (r.state == StoredState::kRedeemed) ledger->m_followed.emplace(r.txid, r.id);
+            ledger->m_next_sequence = std::max(ledger->m_next_sequence, r.sequence + 1);
+            latest = std::max({latest, r.created_at, r.redeemed_at, r.cancelled_at});
             ledger->m_records.emplace(id.value(), std::move(record.value()));
         }
+        // The clock never reads earlier than anything already recorded.
+        ledger->m_latest_time = latest;
     }
-    ConsistencyReport report = ledger->CheckConsistency();
-    {
-        MutexLock lock(ledger->m_mutex);
-        ledger->m_consistency = std::move(report);
-    }
+    // Before anything is served: the wallet gets back every payment it lost
+    // and learns every replacement, so no redemption can spend a committed
+    // payment's coins again. Broadcasting waits for the first block.
+    (void)ledger->Follow(/*broadcast=*/false);
     return ledger;
+}
+
+int64_t Ledger::Now()
+{
+    const int64_t now = m_ports.clock.Now();
+    int64_t latest = m_latest_time.load();
+    while (now > latest && !m_latest_time.compare_exchange_weak(latest, now)) {
+    }
+    return std::max(now, latest);
 }
 
 ConsistencyReport Ledger::CheckConsistency()
@@ -131,14 +187,18 @@ ConsistencyReport Ledger::CheckConsistency()
         return report;
     }
     report.checked = true;
+    report.height = m_ports.chain.TipHeight();
     MutexLock lock(m_mutex);
     std::set<std::pair<CodeId, Txid>> held;
     for (const TaggedPayment& p : payments) {
         held.emplace(p.code, p.txid);
         auto it = m_records.find(p.code);
-        if (it == m_records.end() || it->second.state != StoredState::kRedeemed || it->second.txid != p.txid) {
-            report.payment_without_redemption.push_back(p);
-        }
+        // A payment the code's payment replaced (bumpfee) belongs to it too.
+        const bool belongs = it != m_records.end() && it->second.state == StoredState::kRedeemed &&
+                             (it->second.txid == p.txid ||
+                              std::find(it->second.replaced.begin(), it->second.replaced.end(), p.txid) !=
+                                  it->second.replaced.end());
+        if (!belongs) report.payment_without_redemption.push_back(p);
     }
     for (const auto& [id, record] : m_records) {
         if (record.state == StoredState::kRedeemed && !held.count({id, record.txid})) {
@@ -164,7 +224,10 @@ Result<std::vector<IssuedCode>> Ledger::Create(Amount amount, size_t count, cons
     if (label.size() > MAX_LABEL) {
         return Status(StatusCode::kInvalidParameter, "label is longer than " + std::to_string(MAX_LABEL) + " bytes");
     }
-    const int64_t now = m_ports.clock.Now();
+    if (label.find('\0') != std::string::npos) {
+        return Status(StatusCode::kInvalidParameter, "label must not contain a NUL character");
+    }
+    const int64_t now = Now();
     if (expires_at < 0 || (expires_at != 0 && expires_at <= now)) {
         return Status(StatusCode::kInvalidParameter, "expiry must be a unix time in the future, or 0 for none");
     }
@@ -173,7 +236,12 @@ Result<std::vector<IssuedCode>> Ledger::Create(Amount amount, size_t count, cons
     std::vector<IssuedCode> issued;
     std::vector<CodeRecord> records;
     std::set<CodeId> fresh;
-    std::unique_ptr<StoreBatch> batch = m_ports.store.NewBatch();
+    RecordWrites writes;
+    int64_t sequence;
+    {
+        MutexLock lock(m_mutex);
+        sequence = m_next_sequence;
+    }
     while (issued.size() < count) {
         std::array<uint8_t, CodeSecret::SIZE> bytes;
         m_ports.randomness.Fill(bytes.data(), bytes.size());
@@ -196,13 +264,14 @@ Result<std::vector<IssuedCode>> Ledger::Create(Amount amount, size_t count, cons
         record.created_at = now;
         record.expires_at = expires_at;
         record.label = label;
-        batch->Put(EncodeCodeKey(id), EncodeCodeRecord(record));
+        record.sequence = sequence++;
+        writes.push_back({EncodeCodeKey(id), EncodeCodeRecord(record), false});
         records.push_back(std::move(record));
         issued.push_back({id, FormatCode(code.network, code.secret), FormatCodeUri(code.network, code.secret)});
     }
     // Codes handed to a caller must survive any crash: the holder cannot
     // ask again.
-    Status committed = m_ports.store.Commit(*batch, Durability::kPowerLoss);
+    Status committed = m_ports.store.Commit(writes, Durability::kPowerLoss);
     if (!committed.ok()) {
         for (IssuedCode& c : issued) {
             SecureWipe(&c.code[0], c.code.size());
@@ -211,6 +280,7 @@ Result<std::vector<IssuedCode>> Ledger::Create(Amount amount, size_t count, cons
         return committed;
     }
     MutexLock lock(m_mutex);
+    m_next_sequence = sequence;
     for (CodeRecord& record : records) m_records.emplace(record.id, std::move(record));
     return issued;
 }
@@ -240,7 +310,7 @@ Result<CodeView> Ledger::Get(const std::string& code_or_id)
 {
     Result<CodeId> id = Resolve(code_or_id);
     if (!id.ok()) return id.status();
-    const int64_t now = m_ports.clock.Now();
+    const int64_t now = Now();
     CodeView view;
     {
         MutexLock lock(m_mutex);
@@ -249,8 +319,24 @@ Result<CodeView> Ledger::Get(const std::string& code_or_id)
         view = ViewLocked(it->second, now);
     }
     // The chain is asked outside the index lock: it takes the host's locks.
-    if (view.state == CodeState::kRedeemed) view.payment = m_ports.chain.GetTxState(view.record.txid);
+    if (view.state == CodeState::kRedeemed) FillPayment(view, now);
     return view;
+}
+
+void Ledger::FillPayment(CodeView& view, int64_t now)
+{
+    view.payment = m_ports.chain.GetTxState(view.record.txid);
+    if (view.payment.replaced_by && view.payment.confirmations == 0) {
+        // Replaced since the last block (bumpfee): follow it now, so the
+        // reply names the transaction that pays.
+        (void)FollowOne(view.record.txid, view.record.id, /*broadcast=*/false, /*wait=*/true);
+        {
+            MutexLock lock(m_mutex);
+            view = ViewLocked(m_records.at(view.record.id), now);
+        }
+        view.payment = m_ports.chain.GetTxState(view.record.txid);
+    }
+    view.payment_state = PaymentStateOf(view.payment);
 }
 
 Result<CodePage> Ledger::List(const ListFilter& filter)
@@ -259,7 +345,7 @@ Result<CodePage> Ledger::List(const ListFilter& filter)
         return Status(StatusCode::kInvalidParameter,
                       "count must be between 1 and " + std::to_string(m_policy.max_batch));
     }
-    const int64_t now = m_ports.clock.Now();
+    const int64_t now = Now();
     CodePage page;
     {
         MutexLock lock(m_mutex);
@@ -270,7 +356,11 @@ Result<CodePage> Ledger::List(const ListFilter& filter)
             if (filter.label && record.label != *filter.label) continue;
             matching.push_back(&record);
         }
+        // Creation order: the sequence, which only grows, so paging stays
+        // stable while codes are created. Records from before the sequence
+        // existed (0) come first, by time.
         std::sort(matching.begin(), matching.end(), [](const CodeRecord* a, const CodeRecord* b) {
+            if (a->sequence != b->sequence) return a->sequence < b->sequence;
             return a->created_at != b->created_at ? a->created_at < b->created_at : a->id < b->id;
         });
         page.total = matching.size();
@@ -279,7 +369,7 @@ Result<CodePage> Ledger::List(const ListFilter& filter)
         }
     }
     for (CodeView& view : page.codes) {
-        if (view.state == CodeState::kRedeemed) view.payment = m_ports.chain.GetTxState(view.record.txid);
+        if (view.state == CodeState::kRedeemed) FillPayment(view, now);
     }
     return page;
 }
@@ -335,19 +425,20 @@ Result<Redemption> Ledger::Redeem(const std::string& code_text, const std::strin
     // index alone, without queueing behind payments being built.
     std::optional<Redemption> replay;
     {
+        const int64_t now = Now();
         MutexLock lock(m_mutex);
-        Decision d = DecideLocked(id, address.value(), m_ports.clock.Now());
+        Decision d = DecideLocked(id, address.value(), now);
         if (d.refusal) {
             ++m_failures[d.refusal->code()];
             return *d.refusal;
         }
         replay = std::move(d.replay);
     }
-    if (replay) return Settle(std::move(*replay));
+    if (replay) return AwaitFirstBroadcast(std::move(*replay));
 
     Result<Redemption> done = PayOnce(id, address.value());
     if (!done.ok()) return Refuse(done.status());
-    if (done->replay) return Settle(std::move(done.value()));
+    if (done->replay) return AwaitFirstBroadcast(std::move(done.value()));
 
     // Broadcast outside every ledger lock: other redemptions need not wait
     // for the network.
@@ -363,57 +454,80 @@ Result<Redemption> Ledger::Redeem(const std::string& code_text, const std::strin
     m_first_broadcast_done.notify_all();
     redemption.broadcast = outcome.accepted;
     redemption.broadcast_error = outcome.reason;
+    redemption.payment_state = PaymentStateOf(m_ports.chain.GetTxState(redemption.txid));
     return redemption;
 }
 
 Result<Redemption> Ledger::PayOnce(const CodeId& id, const std::string& address)
 {
     MutexLock write_lock(m_write_mutex);
-    const int64_t now = m_ports.clock.Now();
+    const int64_t now = Now();
     Decision d;
+    std::vector<std::pair<Txid, CodeId>> not_adopted;
     {
         MutexLock lock(m_mutex);
         d = DecideLocked(id, address, now);
+        not_adopted.assign(m_not_adopted.begin(), m_not_adopted.end());
     }
     if (d.refusal) return *d.refusal;
     if (d.replay) return std::move(*d.replay);
+    // A committed payment the wallet has not taken could have its coins
+    // picked again: it goes back into the wallet first, or nothing is paid.
+    for (const auto& [txid, code] : not_adopted) {
+        CodeRecord owner;
+        {
+            MutexLock lock(m_mutex);
+            owner = m_records.at(code);
+        }
+        if (!m_ports.payer.RestorePayment(code, owner.payment_tx).ok()) {
+            return Status(StatusCode::kPaymentFailed, "the wallet has not taken back committed payment " +
+                                                          TxidToHex(txid) + "; no payment is made until it has");
+        }
+        MutexLock lock(m_mutex);
+        m_not_adopted.erase(txid);
+    }
 
     CodeRecord redeemed = *d.to_pay;
-    auto phase_start = std::chrono::steady_clock::now();
-    Result<Payment> payment = m_ports.payer.BuildPayment({id, address, redeemed.amount});
-    if (!payment.ok()) return payment.status();
-    RecordTiming(Phase::kBuild, MicrosSince(phase_start));
-    assert(payment->amount == redeemed.amount);
     redeemed.state = StoredState::kRedeemed;
-    redeemed.txid = payment->txid;
     redeemed.address = address;
     redeemed.redeemed_at = now;
-    redeemed.fee = payment->fee;
-
-    // INVARIANT: the redeemed record and its payment are one batch. Both are
-    // durable or neither is, and the payment leaves the node only after the
-    // commit returned ok. Nothing below ever makes the code issued again.
-    std::unique_ptr<StoreBatch> batch = m_ports.store.NewBatch();
-    batch->Put(EncodeCodeKey(id), EncodeCodeRecord(redeemed));
-    phase_start = std::chrono::steady_clock::now();
-    Status staged = m_ports.payer.StagePayment(*batch, payment.value());
-    Status committed = staged.ok() ? m_ports.store.Commit(*batch, Durability::kPowerLoss) : staged;
-    if (!committed.ok()) {
-        m_ports.payer.DiscardPayment(payment.value());
-        return committed;
+    // INVARIANT: the redeemed record (holding the signed payment) and the
+    // wallet's copy of the payment commit in one durable database
+    // transaction, before the payment can leave the node. Nothing below ever
+    // makes the code issued again.
+    const RecordsForPayment records_for = [&redeemed](const Payment& payment) {
+        CodeRecord r = redeemed;
+        r.txid = payment.txid;
+        r.fee = payment.fee;
+        r.payment_tx = payment.serialized_tx;
+        return RecordWrites{{EncodeCodeKey(r.id), EncodeCodeRecord(r), false}};
+    };
+    Result<CommittedPayment> committed = m_ports.payer.PayAndRecord({id, address, redeemed.amount}, records_for);
+    if (!committed.ok()) return committed.status();
+    const Payment& payment = committed->payment;
+    assert(payment.amount == redeemed.amount && payment.code == id);
+    redeemed.txid = payment.txid;
+    redeemed.fee = payment.fee;
+    redeemed.payment_tx = payment.serialized_tx;
+    {
+        // The index follows the commit at once, before anything else runs.
+        MutexLock lock(m_mutex);
+        m_records[id] = redeemed;
+        m_followed.emplace(redeemed.txid, id);
+        m_first_broadcast.insert(redeemed.txid);
+        if (!committed->adopted) m_not_adopted.emplace(redeemed.txid, id);
     }
-    RecordTiming(Phase::kCommit, MicrosSince(phase_start));
-    phase_start = std::chrono::steady_clock::now();
-    m_ports.payer.AdoptPayment(payment.value());
-    RecordTiming(Phase::kAdopt, MicrosSince(phase_start));
-    MutexLock lock(m_mutex);
-    m_records[id] = redeemed;
-    m_unsettled.insert(redeemed.txid);
-    m_first_broadcast.insert(redeemed.txid);
+    RecordTiming(Phase::kBuild, committed->build_us);
+    RecordTiming(Phase::kCommit, committed->commit_us);
+    RecordTiming(Phase::kAdopt, committed->adopt_us);
+    if (!committed->adopted && m_ports.payer.RestorePayment(id, redeemed.payment_tx).ok()) {
+        MutexLock lock(m_mutex);
+        m_not_adopted.erase(redeemed.txid);
+    }
     return RedemptionOf(redeemed);
 }
 
-Redemption Ledger::Settle(Redemption replay)
+Redemption Ledger::AwaitFirstBroadcast(Redemption replay)
 {
     {
         // The first broadcast is a local call that returns in milliseconds;
@@ -423,12 +537,26 @@ Redemption Ledger::Settle(Redemption replay)
             return m_first_broadcast.count(replay.txid) == 0;
         });
     }
-    const TxChainState state = m_ports.chain.GetTxState(replay.txid);
+    const int64_t now = Now();
+    CodeView view;
+    {
+        MutexLock lock(m_mutex);
+        view = ViewLocked(m_records.at(replay.id), now);
+    }
+    FillPayment(view, now);
+    replay.txid = view.record.txid;
+    replay.fee = view.record.fee;
+    const TxChainState& state = view.payment;
+    replay.payment_state = view.payment_state;
     replay.broadcast = state.in_mempool || state.confirmations > 0;
     if (!replay.broadcast) {
         MutexLock lock(m_mutex);
         auto it = m_broadcast_errors.find(replay.txid);
-        replay.broadcast_error = it != m_broadcast_errors.end() ? it->second : "not in the mempool";
+        if (replay.payment_state != PaymentState::kNotInMempool) {
+            replay.broadcast_error = ReasonFor(replay.payment_state, state);
+        } else {
+            replay.broadcast_error = it != m_broadcast_errors.end() ? it->second : "not in the mempool";
+        }
     }
     return replay;
 }
@@ -438,7 +566,7 @@ Result<CodeView> Ledger::Cancel(const std::string& code_or_id)
     Result<CodeId> id = Resolve(code_or_id);
     if (!id.ok()) return id.status();
     MutexLock write_lock(m_write_mutex);
-    const int64_t now = m_ports.clock.Now();
+    const int64_t now = Now();
     CodeRecord cancelled;
     {
         MutexLock lock(m_mutex);
@@ -456,34 +584,225 @@ Result<CodeView> Ledger::Cancel(const std::string& code_or_id)
     }
     cancelled.state = StoredState::kCancelled;
     cancelled.cancelled_at = now;
-    std::unique_ptr<StoreBatch> batch = m_ports.store.NewBatch();
-    batch->Put(EncodeCodeKey(cancelled.id), EncodeCodeRecord(cancelled));
-    Status committed = m_ports.store.Commit(*batch, Durability::kPowerLoss);
+    Status committed =
+        m_ports.store.Commit({{EncodeCodeKey(cancelled.id), EncodeCodeRecord(cancelled), false}}, Durability::kPowerLoss);
     if (!committed.ok()) return committed;
     MutexLock lock(m_mutex);
     m_records[cancelled.id] = cancelled;
     return ViewLocked(cancelled, now);
 }
 
-void Ledger::RetryBroadcasts()
+std::vector<PaymentNotice> Ledger::FollowPayments() { return Follow(/*broadcast=*/true); }
+
+std::string Ledger::ReasonFor(PaymentState state, const TxChainState& chain_state)
 {
-    std::vector<Txid> pending;
+    switch (state) {
+    case PaymentState::kMempool:
+    case PaymentState::kConfirmed:
+    case PaymentState::kBuried:
+        return "";
+    case PaymentState::kNotInMempool:
+        return "not in the mempool; resubmitted on every block";
+    case PaymentState::kConflicted:
+        return "a conflicting transaction is confirmed (" + std::to_string(chain_state.conflict_depth) +
+               " deep), so the holder is not paid; it can still come back in a reorg. Do not pay the holder "
+               "another way while it can";
+    case PaymentState::kDead:
+        return "a conflicting transaction is " + std::to_string(chain_state.conflict_depth) +
+               " blocks deep: this payment can never confirm and the holder was not paid by it. The module "
+               "never pays a code twice; check the conflicting transaction did not pay the holder, then pay "
+               "them once by hand";
+    case PaymentState::kAbandoned:
+        return "the payment was abandoned (abandontransaction) and is not resubmitted, so the holder is not "
+               "paid; while its inputs are unspent, sendrawtransaction of its hex puts it back. Do not pay the "
+               "holder another way while it can still confirm";
+    case PaymentState::kMissing:
+        return "the wallet does not hold the payment and it could not be put back";
+    }
+    return "";
+}
+
+Status Ledger::MovePayment(CodeRecord& record, const Payment& payment, bool wait, bool& busy)
+{
+    busy = false;
+    CodeRecord moved = record;
+    moved.replaced.push_back(record.txid);
+    moved.replaced.erase(std::remove(moved.replaced.begin(), moved.replaced.end(), payment.txid),
+                         moved.replaced.end());
+    if (moved.replaced.size() > MAX_REPLACED) moved.replaced.erase(moved.replaced.begin());
+    moved.txid = payment.txid;
+    moved.fee = payment.fee;
+    moved.payment_tx = payment.serialized_tx;
+    if (wait) {
+        m_write_mutex.lock();
+    } else if (!m_write_mutex.try_lock()) {
+        busy = true;
+        return Status(StatusCode::kStoreFailure, "a write is under way");
+    }
+    // Another caller may have moved it meanwhile.
     {
         MutexLock lock(m_mutex);
-        pending.assign(m_unsettled.begin(), m_unsettled.end());
-    }
-    for (const Txid& txid : pending) {
-        const TxChainState state = m_ports.chain.GetTxState(txid);
-        if (state.confirmations > 0) {
-            MutexLock lock(m_mutex);
-            m_unsettled.erase(txid);
-            m_broadcast_errors.erase(txid);
-            continue;
+        if (m_records.at(record.id).txid != record.txid) {
+            m_write_mutex.unlock();
+            busy = true;
+            return Status(StatusCode::kStoreFailure, "moved meanwhile");
         }
-        const BroadcastOutcome outcome = state.in_mempool ? BroadcastOutcome{true, ""} : m_ports.payer.Broadcast(txid);
-        MutexLock lock(m_mutex);
-        NoteBroadcastLocked(txid, outcome);
     }
+    Status committed =
+        m_ports.store.Commit({{EncodeCodeKey(moved.id), EncodeCodeRecord(moved), false}}, Durability::kPowerLoss);
+    if (!committed.ok()) {
+        m_write_mutex.unlock();
+        return committed;
+    }
+    MutexLock lock(m_mutex);
+    m_records[moved.id] = moved;
+    m_followed.erase(record.txid);
+    m_followed.emplace(moved.txid, moved.id);
+    m_broadcast_errors.erase(record.txid);
+    m_not_adopted.erase(record.txid);
+    record = std::move(moved);
+    m_write_mutex.unlock();
+    return Status::Ok();
+}
+
+std::optional<PaymentNotice> Ledger::FollowOne(const Txid& first_txid, const CodeId& id, bool broadcast, bool wait)
+{
+    CodeRecord record;
+    {
+        MutexLock lock(m_mutex);
+        auto it = m_records.find(id);
+        if (it == m_records.end()) return std::nullopt;
+        record = it->second;
+    }
+    if (record.txid != first_txid) return std::nullopt;  // followed elsewhere meanwhile
+    TxChainState state = m_ports.chain.GetTxState(record.txid);
+    std::string problem;
+    if (!state.known) {
+        // Lost by the wallet (zapped, salvaged, never adopted): the very
+        // same transaction goes back, never a new one.
+        if (record.payment_tx.empty()) {
+            problem = "the wallet does not hold the payment, and its record (from an older version) has no "
+                      "copy of it to put back";
+        } else if (Status restored = m_ports.payer.RestorePayment(id, record.payment_tx); !restored.ok()) {
+            problem = "the wallet does not hold the payment and could not take it back: " + restored.message();
+        } else {
+            MutexLock lock(m_mutex);
+            m_not_adopted.erase(record.txid);
+        }
+        state = m_ports.chain.GetTxState(record.txid);
+    }
+    const PaymentRequest request{id, record.address, record.amount};
+    // Replaced by the wallet (bumpfee), possibly several times over: the
+    // code's payment is the unconfirmed replacement that now pays the
+    // holder.
+    for (size_t hops = 0; state.replaced_by && state.confirmations == 0 && hops <= MAX_REPLACED; ++hops) {
+        const Txid replaced_by = *state.replaced_by;
+        Result<Payment> replacement = m_ports.payer.GetPayment(replaced_by, request);
+        if (!replacement.ok()) {
+            problem = "replaced by " + TxidToHex(replaced_by) + ", which is not followed: " +
+                      replacement.status().message();
+            break;
+        }
+        bool busy = false;
+        if (Status moved = MovePayment(record, replacement.value(), wait, busy); !moved.ok()) {
+            // A write is under way: the move, and judging this payment, wait
+            // for a later block (the replaced transaction is not the one to
+            // resubmit or report).
+            if (busy) return std::nullopt;
+            problem = "replaced by " + TxidToHex(replaced_by) + ", but recording that failed: " + moved.message();
+            break;
+        }
+        state = m_ports.chain.GetTxState(record.txid);
+    }
+    // The other way round: a transaction this payment replaced was mined
+    // instead of it. That one pays the holder.
+    if (state.conflicted) {
+        for (const Txid& earlier : std::vector<Txid>(record.replaced.rbegin(), record.replaced.rend())) {
+            if (m_ports.chain.GetTxState(earlier).confirmations <= 0) continue;
+            Result<Payment> mined = m_ports.payer.GetPayment(earlier, request);
+            bool busy = false;
+            if (mined.ok() && MovePayment(record, mined.value(), wait, busy).ok()) {
+                state = m_ports.chain.GetTxState(record.txid);
+                break;
+            }
+        }
+    }
+    PaymentState payment_state = PaymentStateOf(state);
+    if (broadcast && payment_state == PaymentState::kNotInMempool) {
+        const BroadcastOutcome outcome = m_ports.payer.Broadcast(record.txid);
+        {
+            MutexLock lock(m_mutex);
+            NoteBroadcastLocked(record.txid, outcome);
+        }
+        if (outcome.accepted) {
+            payment_state = PaymentState::kMempool;
+        } else {
+            problem = "not in the mempool (" + outcome.reason + "); resubmitted on every block";
+        }
+    }
+    // Outside the mempool but not offered to it yet (at load, before the
+    // wallet resubmits its transactions; or between blocks): judged when a
+    // block's follow-up has tried it.
+    if (!broadcast && payment_state == PaymentState::kNotInMempool && problem.empty()) return std::nullopt;
+    if (problem.empty()) problem = ReasonFor(payment_state, state);
+    const bool attention = NeedsAttention(payment_state) || !problem.empty();
+    MutexLock lock(m_mutex);
+    if (payment_state == PaymentState::kBuried) m_followed.erase(record.txid);
+    if (payment_state == PaymentState::kMempool || payment_state == PaymentState::kConfirmed ||
+        payment_state == PaymentState::kBuried) {
+        m_broadcast_errors.erase(record.txid);
+    }
+    std::optional<PaymentNotice> changed;
+    auto it = m_attention.find(id);
+    if (attention) {
+        PaymentNotice notice{id, record.txid, payment_state, problem};
+        if (it == m_attention.end() || it->second.state != notice.state || it->second.txid != notice.txid) {
+            changed = notice;
+        }
+        m_attention[id] = std::move(notice);
+    } else if (it != m_attention.end()) {
+        changed = PaymentNotice{id, record.txid, payment_state, ""};
+        m_attention.erase(it);
+    }
+    return changed;
+}
+
+std::vector<PaymentNotice> Ledger::Follow(bool broadcast)
+{
+    std::vector<std::pair<Txid, CodeId>> followed;
+    {
+        MutexLock lock(m_mutex);
+        followed.assign(m_followed.begin(), m_followed.end());
+    }
+    std::vector<PaymentNotice> notices;
+    for (const auto& [txid, id] : followed) {
+        if (std::optional<PaymentNotice> notice = FollowOne(txid, id, broadcast, /*wait=*/false)) {
+            notices.push_back(std::move(*notice));
+        }
+    }
+    // The check compares the index with the wallet: it needs the write lock,
+    // or a payment committed a moment ago would read as unredeemed.
+    if (m_write_mutex.try_lock()) {
+        ConsistencyReport report = CheckConsistency();
+        // A redeemed code whose payment the wallet lacks or holds untagged
+        // (a rescan after -zapwallettxes=2 drops the tag): put it back.
+        bool restored = false;
+        for (const CodeId& id : report.redeemed_without_payment) {
+            std::string payment_tx;
+            {
+                MutexLock lock(m_mutex);
+                payment_tx = m_records.at(id).payment_tx;
+            }
+            restored |= !payment_tx.empty() && m_ports.payer.RestorePayment(id, payment_tx).ok();
+        }
+        if (restored) report = CheckConsistency();
+        {
+            MutexLock lock(m_mutex);
+            m_consistency = std::move(report);
+        }
+        m_write_mutex.unlock();
+    }
+    return notices;
 }
 
 void Ledger::NoteBroadcastLocked(const Txid& txid, const BroadcastOutcome& outcome)
@@ -504,9 +823,10 @@ void Ledger::RecordTiming(Phase phase, uint64_t us)
 
 LedgerInfo Ledger::Info()
 {
-    const int64_t now = m_ports.clock.Now();
+    const int64_t now = Now();
     LedgerInfo info;
     MutexLock lock(m_mutex);
+    for (const auto& entry : m_attention) info.attention.push_back(entry.second);
     for (CodeState s : {CodeState::kIssued, CodeState::kRedeemed, CodeState::kCancelled, CodeState::kExpired}) {
         info.counts[s] = 0;
     }

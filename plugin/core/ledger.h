@@ -3,11 +3,16 @@
 // code records and is the only writer of them.
 //
 // The redemption protocol (doc/design.md has the states and crash points):
-// decide from the record, build the payment, then ONE atomic batch holding
-// both the redeemed record and the payment, committed with kPowerLoss
-// durability; only after that commit is the payment adopted by the wallet
-// and handed to the network. A failed commit leaves the code issued and
-// nothing sent. A redeemed code is never made redeemable again.
+// decide from the record, then ONE host operation (Payer::PayAndRecord)
+// builds the payment and commits the redeemed record, which holds the signed
+// payment, together with the wallet's copy of it, synced to disk, before the
+// wallet adopts it; the index follows the moment that commit returns, and
+// only then is the payment handed to the network. A failed commit leaves the
+// code issued and nothing sent. A redeemed code is never made redeemable
+// again, and never paid by a second transaction: after the commit the
+// ledger only follows its payment (FollowPayments) until it is buried, puts
+// the same transaction back if the wallet loses it, follows it to the
+// wallet's replacement (bumpfee), and reports what needs a human.
 //
 // Thread-safety: every method may be called from any thread, concurrently.
 // Writes (create, redeem, cancel) are serialised by one write lock, so
@@ -22,6 +27,7 @@
 #include "status.h"
 #include "sync.h"
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -52,6 +58,25 @@ const char* CodeStateName(CodeState state);
 //! Parses a state name as printed by CodeStateName.
 bool ParseCodeState(const std::string& name, CodeState& state);
 
+//! A payment is followed until it is this deep, then it is buried.
+constexpr int BURIED_DEPTH = 6;
+
+//! Where a committed payment stands, as the operator sees it.
+enum class PaymentState {
+    kMempool,       //!< unconfirmed, in the mempool
+    kConfirmed,     //!< 1 to BURIED_DEPTH - 1 confirmations; still followed
+    kBuried,        //!< BURIED_DEPTH or more confirmations: final
+    kNotInMempool,  //!< unconfirmed and outside the mempool: resubmitted every block
+    kConflicted,    //!< a conflicting transaction is confirmed, less than BURIED_DEPTH deep
+    kDead,          //!< a conflicting transaction is buried: this payment can never confirm
+    kAbandoned,     //!< the operator abandoned it (abandontransaction)
+    kMissing,       //!< the wallet lacks it and it could not be put back
+};
+const char* PaymentStateName(PaymentState state);
+PaymentState PaymentStateOf(const TxChainState& state);
+//! True for the states in which the holder may not be paid without a human.
+bool NeedsAttention(PaymentState state);
+
 //! A code as reported to its issuer or holder.
 struct CodeView {
     CodeRecord record;
@@ -59,6 +84,7 @@ struct CodeView {
     //! For redeemed codes: where the payment stands, and the last broadcast
     //! failure still unresolved (empty when none).
     TxChainState payment;
+    PaymentState payment_state{PaymentState::kMissing};
     std::string broadcast_error;
 };
 
@@ -79,9 +105,18 @@ struct Redemption {
     int64_t redeemed_at{0};
     bool replay{false};  //!< this call found the redemption already done
     //! Accepted into the mempool (or confirmed); otherwise `broadcast_error`
-    //! says why, and the payment is retried by RetryBroadcasts.
+    //! says why, and the payment is resubmitted by FollowPayments.
     bool broadcast{false};
     std::string broadcast_error;
+    PaymentState payment_state{PaymentState::kMissing};
+};
+
+//! A redeemed code whose payment needs a human, or did and no longer does.
+struct PaymentNotice {
+    CodeId id;
+    Txid txid{};
+    PaymentState state{PaymentState::kMissing};
+    std::string reason;  //!< what happened and what the operator can safely do
 };
 
 struct ListFilter {
@@ -104,6 +139,7 @@ struct ConsistencyReport {
     //! Tagged payments whose code is not redeemed with that very payment.
     std::vector<TaggedPayment> payment_without_redemption;
     std::string error;  //!< set if the check itself could not run
+    int height{-1};     //!< chain tip height when it ran
     bool clean() const
     {
         return checked && redeemed_without_payment.empty() && payment_without_redemption.empty();
@@ -136,6 +172,8 @@ struct LedgerInfo {
     std::map<StatusCode, uint64_t> failed_redemptions;  //!< since the ledger opened
     //! Redeemed payments not (yet) accepted by the mempool, with the reason.
     std::map<Txid, std::string> unbroadcast;
+    //! Every redeemed code whose payment needs a human, by code id.
+    std::vector<PaymentNotice> attention;
     ConsistencyReport consistency;
     //! Where redemption time goes: building the payment, the durable
     //! commit, adoption by the wallet, broadcast.
@@ -144,10 +182,13 @@ struct LedgerInfo {
 
 class Ledger {
 public:
-    //! Loads every record from the store and checks them against the
-    //! payer's tagged payments. Fails with kCorruption if a record cannot be
-    //! decoded, kStoreFailure if the store cannot be read. A consistency
-    //! mismatch does not fail: it is kept in Info() for the operator.
+    //! Loads every record from the store, puts back into the wallet every
+    //! recorded payment it lacks, follows replaced payments (all before the
+    //! ledger serves anything), and checks the records against the payer's
+    //! tagged payments. Nothing is broadcast. Fails with kCorruption if a
+    //! record cannot be decoded, kStoreFailure if the store cannot be read. A
+    //! consistency mismatch does not fail: it is kept in Info() for the
+    //! operator.
     [[nodiscard]] static Result<std::unique_ptr<Ledger>> Open(const Ports& ports, const LedgerPolicy& policy);
 
     //! Creates `count` codes of `amount` in one durable batch. expires_at is
@@ -175,9 +216,16 @@ public:
     //! or kStoreFailure.
     [[nodiscard]] Result<CodeView> Cancel(const std::string& code_or_id);
 
-    //! Hands every redeemed payment that is neither confirmed nor in the
-    //! mempool to the network again. The host calls it when a block connects.
-    void RetryBroadcasts();
+    //! Follows every payment not yet buried: puts a payment the wallet lost
+    //! back, follows a replaced one to its replacement (a durable record
+    //! update), resubmits one that is unconfirmed and outside the mempool,
+    //! drops the buried, and re-runs the consistency check. Returns the
+    //! payments whose need for a human began, changed or ended. The host
+    //! calls it after each connected block, and may hold its own locks
+    //! (those the payer takes): the steps that need the write lock (a
+    //! record update, the consistency check) only try it, and run on a
+    //! later block if a write is under way.
+    std::vector<PaymentNotice> FollowPayments();
 
     LedgerInfo Info();
 
@@ -199,8 +247,31 @@ private:
     //! Under the write lock: decides again, builds, commits and adopts the
     //! payment. Returns a replay if another caller finished first.
     Result<Redemption> PayOnce(const CodeId& id, const std::string& address) GC_LOCKS_EXCLUDED(m_write_mutex, m_mutex);
-    //! Fills in where a finished redemption's payment stands.
-    Redemption Settle(Redemption replay) GC_LOCKS_EXCLUDED(m_mutex);
+    //! Waits for the first broadcast of a finished redemption's payment,
+    //! then fills in where that payment stands.
+    Redemption AwaitFirstBroadcast(Redemption replay) GC_LOCKS_EXCLUDED(m_mutex);
+    //! One pass over the watched payments; `broadcast` false at open.
+    std::vector<PaymentNotice> Follow(bool broadcast) GC_LOCKS_EXCLUDED(m_write_mutex, m_mutex);
+    //! Commits `record` moved to `payment`, which replaced its payment (or
+    //! which its payment replaced, when that one confirmed instead). The
+    //! host may call FollowPayments holding its own locks, which a writer
+    //! holding the write lock may be waiting for: so this only tries the
+    //! write lock and, if it is taken, leaves the move to the next block
+    //! (`busy`).
+    Status MovePayment(CodeRecord& record, const Payment& payment, bool wait, bool& busy)
+        GC_LOCKS_EXCLUDED(m_write_mutex, m_mutex);
+    //! One step of Follow for the payment `txid` of code `id`; returns a
+    //! notice if its need for a human began, changed or ended. With `wait`
+    //! (callers holding no host lock) a record move waits for the write lock.
+    std::optional<PaymentNotice> FollowOne(const Txid& txid, const CodeId& id, bool broadcast, bool wait)
+        GC_LOCKS_EXCLUDED(m_write_mutex, m_mutex);
+    //! Where a redeemed code's payment stands; a payment replaced since the
+    //! last block is followed first. Called holding no host lock.
+    void FillPayment(CodeView& view, int64_t now) GC_LOCKS_EXCLUDED(m_write_mutex, m_mutex);
+    //! What to tell the operator about a payment in `state`.
+    static std::string ReasonFor(PaymentState state, const TxChainState& chain_state);
+    //! The host's clock, never going back: an expired code stays expired.
+    int64_t Now();
     //! Keeps a payment's last broadcast failure until it is accepted.
     void NoteBroadcastLocked(const Txid& txid, const BroadcastOutcome& outcome) GC_EXCLUSIVE_LOCKS_REQUIRED(m_mutex);
     //! Counts a failed redemption by reason and returns it.
@@ -222,8 +293,18 @@ private:
     Mutex m_mutex;
     std::map<CodeId, CodeRecord> m_records GC_GUARDED_BY(m_mutex);
     std::map<StatusCode, uint64_t> m_failures GC_GUARDED_BY(m_mutex);
-    //! Payments of redeemed codes not yet seen confirmed.
-    std::set<Txid> m_unsettled GC_GUARDED_BY(m_mutex);
+    //! Payments of redeemed codes not yet buried, with their code.
+    std::map<Txid, CodeId> m_followed GC_GUARDED_BY(m_mutex);
+    //! Redeemed codes whose payment needs a human.
+    std::map<CodeId, PaymentNotice> m_attention GC_GUARDED_BY(m_mutex);
+    //! Payments committed that the wallet has not taken (adoption failed
+    //! and putting them back did too). While any is left, no new payment
+    //! is built: it could spend the same coins.
+    std::map<Txid, CodeId> m_not_adopted GC_GUARDED_BY(m_mutex);
+    //! The next code's creation sequence.
+    int64_t m_next_sequence GC_GUARDED_BY(m_mutex){1};
+    //! The latest time seen (Now()).
+    std::atomic<int64_t> m_latest_time{0};
     //! Payments adopted whose first broadcast has not returned yet; a
     //! replay waits for it, so its reply tells where the payment stands.
     std::set<Txid> m_first_broadcast GC_GUARDED_BY(m_mutex);

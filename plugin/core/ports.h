@@ -16,7 +16,9 @@
 #include "status.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,14 +31,13 @@ enum class Durability {
     kPowerLoss,     //!< survives power loss (written and synced to the disk)
 };
 
-//! A set of writes that Store::Commit applies all together or not at all.
-//! Writes are not visible to reads before the commit.
-class StoreBatch {
-public:
-    virtual ~StoreBatch() = default;
-    virtual void Put(const std::string& key, const std::string& value) = 0;
-    virtual void Erase(const std::string& key) = 0;
+//! One write of a module record: `value` under `key`, or the key erased.
+struct RecordWrite {
+    std::string key;
+    std::string value;
+    bool erase{false};
 };
+using RecordWrites = std::vector<RecordWrite>;
 
 //! The module's key-value records, kept apart from every other record of the
 //! host. The ledger is the only writer of its keys.
@@ -46,12 +47,9 @@ public:
     //! Reads every record of the module, in key order. Fails with
     //! kStoreFailure if the database cannot be read.
     virtual Status ReadAll(std::vector<std::pair<std::string, std::string>>& records) = 0;
-    //! A new, empty batch for this store (and for the payer's StagePayment).
-    virtual std::unique_ptr<StoreBatch> NewBatch() = 0;
-    //! Applies every write of `batch` atomically with the given durability.
-    //! On failure (kStoreFailure) none of them is applied. The batch must
-    //! not be used again either way.
-    virtual Status Commit(StoreBatch& batch, Durability durability) = 0;
+    //! Applies every write atomically with the given durability. On failure
+    //! (kStoreFailure) none of them is applied.
+    virtual Status Commit(const RecordWrites& writes, Durability durability) = 0;
 };
 
 //! What the ledger asks the payer to pay.
@@ -61,15 +59,33 @@ struct PaymentRequest {
     Amount amount{0};     //!< exactly this reaches the address; the wallet pays the fee
 };
 
-//! A signed payment that exists nowhere yet.
+//! A signed payment.
 struct Payment {
     CodeId code;  //!< the code it pays, as tagged in the wallet
     Txid txid{};
     Amount amount{0};
     Amount fee{0};
     std::string address;
-    std::string serialized_tx;  //!< the raw transaction
+    std::string serialized_tx;  //!< the signed transaction, as the network sees it
 };
+
+//! A payment PayAndRecord committed.
+struct CommittedPayment {
+    Payment payment;
+    //! The wallet took the payment into its memory (its inputs are spent).
+    //! False only if that failed after the commit; the ledger then puts the
+    //! recorded payment back with RestorePayment.
+    bool adopted{true};
+    //! Where the operation's time went, in microseconds.
+    uint64_t build_us{0};
+    uint64_t commit_us{0};
+    uint64_t adopt_us{0};
+};
+
+//! The records to commit together with a payment, made from the signed
+//! payment. It is a pure function of its argument: it calls no port, takes
+//! no lock and cannot fail.
+using RecordsForPayment = std::function<RecordWrites(const Payment&)>;
 
 //! A payment the wallet holds that is tagged with a gift code.
 struct TaggedPayment {
@@ -83,29 +99,36 @@ struct BroadcastOutcome {
     std::string reason;    //!< why not, when !accepted
 };
 
-//! Builds and records payments out of the host's wallet.
+//! Pays out of the host's wallet. Every method is one host operation that
+//! nothing else in the wallet interleaves with, and none throws.
 class Payer {
 public:
     virtual ~Payer() = default;
-    //! Builds and signs a payment of exactly request.amount to
-    //! request.address, fee on top, with no lasting effect: nothing is
-    //! recorded and no coin is marked spent. Called under the ledger's write
-    //! lock. Fails with kInsufficientFunds, kWalletLocked, kWalletUnsupported,
-    //! kInvalidAddress or kPaymentFailed.
-    virtual Result<Payment> BuildPayment(const PaymentRequest& request) = 0;
-    //! Adds the durable record of `payment` to `batch` (a batch of this
-    //! host's store), so that the payment is recorded exactly when the batch
-    //! commits. Called under the write lock.
-    virtual Status StagePayment(StoreBatch& batch, const Payment& payment) = 0;
-    //! The batch holding `payment` committed: the wallet takes the payment
-    //! as its own (its inputs are spent from now on). Cannot fail. Called
-    //! under the write lock, before any other payment is built.
-    virtual void AdoptPayment(const Payment& payment) = 0;
-    //! The batch holding `payment` did not commit: undo whatever
-    //! BuildPayment held for it. Called under the write lock.
-    virtual void DiscardPayment(const Payment& payment) = 0;
-    //! Hands an adopted payment to the network (again, if it was before).
-    //! Called without ledger locks.
+    //! One redemption's payment, as one operation under the wallet's lock:
+    //! builds and signs a payment of exactly request.amount to
+    //! request.address (fee on top); writes records_for(payment) and the
+    //! wallet's copy of the payment in ONE database transaction, synced to
+    //! disk (kPowerLoss); then the wallet takes the payment as its own. No
+    //! other send, coin lock or unlock of the wallet can run in between.
+    //! The payment is not broadcast. Called under the ledger's write lock.
+    //! On failure nothing was written and no coin is spent: kNodeCatchingUp,
+    //! kInsufficientFunds, kFundsPending, kWalletLocked, kWalletUnsupported,
+    //! kInvalidAddress, kPaymentFailed, or kStoreFailure.
+    virtual Result<CommittedPayment> PayAndRecord(const PaymentRequest& request,
+                                                  const RecordsForPayment& records_for) = 0;
+    //! Puts a recorded payment (the very transaction, tagged with `code`)
+    //! back into the wallet when the wallet lacks it, so that its inputs
+    //! are spent again and it can be resubmitted. Does nothing if the wallet
+    //! has it. Fails with kCorruption if `serialized_tx` does not decode, or
+    //! kStoreFailure if the wallet could not take it.
+    virtual Status RestorePayment(const CodeId& code, const std::string& serialized_tx) = 0;
+    //! The wallet's transaction `txid` as a payment of `request`: it must be
+    //! tagged with request.code and pay request.amount to request.address.
+    //! Used to follow a payment to the transaction that replaced it
+    //! (bumpfee). Fails with kPaymentFailed otherwise.
+    virtual Result<Payment> GetPayment(const Txid& txid, const PaymentRequest& request) = 0;
+    //! Hands a payment the wallet holds to the network (again, if it was
+    //! before). Called without ledger locks.
     virtual BroadcastOutcome Broadcast(const Txid& txid) = 0;
     //! Every payment the wallet holds that is tagged with a gift code.
     virtual Status ListTaggedPayments(std::vector<TaggedPayment>& payments) = 0;
@@ -118,12 +141,17 @@ struct TxChainState {
     bool in_mempool{false};
     bool abandoned{false};
     bool conflicted{false};  //!< a conflicting transaction is confirmed
+    int conflict_depth{0};   //!< how deep that conflicting transaction is
+    //! The wallet replaced it (bumpfee) with this transaction.
+    std::optional<Txid> replaced_by;
 };
 
 class ChainView {
 public:
     virtual ~ChainView() = default;
     virtual TxChainState GetTxState(const Txid& txid) = 0;
+    //! Height of the active chain's tip (-1 before the genesis block).
+    virtual int TipHeight() = 0;
 };
 
 class Clock {

@@ -1,6 +1,8 @@
 // Encoding of gift-code records; the format is documented in records.h.
 #include "records.h"
 
+#include <cassert>
+
 namespace giftcode {
 namespace {
 
@@ -109,8 +111,9 @@ bool TxidFromHex(const std::string& hex, Txid& txid)
 bool CodeRecord::operator==(const CodeRecord& o) const
 {
     return id == o.id && state == o.state && amount == o.amount && created_at == o.created_at &&
-           expires_at == o.expires_at && label == o.label && txid == o.txid && address == o.address &&
-           redeemed_at == o.redeemed_at && fee == o.fee && cancelled_at == o.cancelled_at;
+           expires_at == o.expires_at && label == o.label && sequence == o.sequence && txid == o.txid &&
+           address == o.address && redeemed_at == o.redeemed_at && fee == o.fee && payment_tx == o.payment_tx &&
+           replaced == o.replaced && cancelled_at == o.cancelled_at;
 }
 
 std::string EncodeCodeKey(const CodeId& id)
@@ -139,15 +142,23 @@ std::string EncodeCodeRecord(const CodeRecord& r)
     w.I64(r.created_at);
     w.I64(r.expires_at);
     w.Str(r.label);
+    w.I64(r.sequence);
     switch (r.state) {
     case StoredState::kIssued:
         break;
-    case StoredState::kRedeemed:
+    case StoredState::kRedeemed: {
         w.Bytes(r.txid.data(), r.txid.size());
         w.Str(r.address);
         w.I64(r.redeemed_at);
         w.I64(r.fee);
+        assert(r.payment_tx.size() <= MAX_PAYMENT_TX);
+        w.Str(r.payment_tx);
+        // Only the newest MAX_REPLACED are kept.
+        const size_t first = r.replaced.size() > MAX_REPLACED ? r.replaced.size() - MAX_REPLACED : 0;
+        w.U8(uint8_t(r.replaced.size() - first));
+        for (size_t i = first; i < r.replaced.size(); ++i) w.Bytes(r.replaced[i].data(), r.replaced[i].size());
         break;
+    }
     case StoredState::kCancelled:
         w.I64(r.cancelled_at);
         break;
@@ -162,13 +173,17 @@ Result<CodeRecord> DecodeCodeRecord(const CodeId& id, const std::string& value)
     rec.id = id;
     uint8_t version = 0;
     if (!r.U8(version)) return Corrupt(id, "empty record");
-    if (version != RECORD_VERSION) return Corrupt(id, "unknown record version " + std::to_string(version));
+    if (version != RECORD_VERSION && version != RECORD_VERSION_V1) {
+        return Corrupt(id, "unknown record version " + std::to_string(version));
+    }
+    const bool v2 = version == RECORD_VERSION;
     uint8_t state = 0;
     if (!r.U8(state) || !r.I64(rec.amount) || !r.I64(rec.created_at) || !r.I64(rec.expires_at) ||
-        !r.Str(rec.label, MAX_LABEL)) {
+        !r.Str(rec.label, MAX_LABEL) || (v2 && !r.I64(rec.sequence))) {
         return Corrupt(id, "truncated record");
     }
     if (rec.amount <= 0) return Corrupt(id, "non-positive amount");
+    if (rec.sequence < 0) return Corrupt(id, "negative sequence");
     switch (state) {
     case uint8_t(StoredState::kIssued):
         rec.state = StoredState::kIssued;
@@ -178,6 +193,14 @@ Result<CodeRecord> DecodeCodeRecord(const CodeId& id, const std::string& value)
         if (!r.Bytes(rec.txid.data(), rec.txid.size()) || !r.Str(rec.address, MAX_ADDRESS) ||
             !r.I64(rec.redeemed_at) || !r.I64(rec.fee)) {
             return Corrupt(id, "truncated redemption");
+        }
+        if (v2) {
+            uint8_t n = 0;
+            if (!r.Str(rec.payment_tx, MAX_PAYMENT_TX) || !r.U8(n)) return Corrupt(id, "truncated redemption");
+            rec.replaced.resize(n);
+            for (Txid& txid : rec.replaced) {
+                if (!r.Bytes(txid.data(), txid.size())) return Corrupt(id, "truncated redemption");
+            }
         }
         break;
     case uint8_t(StoredState::kCancelled):

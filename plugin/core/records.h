@@ -3,21 +3,32 @@
 //
 // Key:   "c" || CodeId (16 bytes)                       (17 bytes)
 // Value: little-endian, strings as u32 length + bytes
-//   u8   format version (1; any other value is refused as corruption)
+//   u8   format version (2, written; 1 is still read; any other value is
+//        refused as corruption)
 //   u8   state (0 issued, 1 redeemed, 2 cancelled; others are corruption)
 //   i64  amount in satoshis (> 0)
 //   i64  created_at, unix seconds
 //   i64  expires_at, unix seconds; 0 means never
 //   str  label (at most MAX_LABEL bytes)
+//   v2:  i64 sequence: creation order within the wallet, from 1; 0 for a
+//        code created before version 2 (and for every v1 record)
 //   if redeemed:
-//     32 bytes payment txid (internal byte order)
+//     32 bytes txid of the payment that pays the holder (internal order)
 //     str  payee address
 //     i64  redeemed_at
-//     i64  fee paid by the wallet, satoshis
+//     i64  fee of that payment, satoshis
+//     v2:  str  the signed payment transaction (at most MAX_PAYMENT_TX
+//               bytes; empty only for a record upgraded from v1)
+//     v2:  u8   n, then n x 32 bytes: txids of the payments this one
+//               replaced (bumpfee), oldest first
 //   if cancelled:
 //     i64  cancelled_at
 // Trailing bytes are corruption. The host stores keys under its own prefix;
 // the ledger never sees other records.
+//
+// A redeemed record holds the signed payment itself so that the payment can
+// be put back into the wallet (after -zapwallettxes, say) and resubmitted:
+// the same transaction, never a new one.
 //
 // Expiry is not a stored state: an issued code whose expires_at has passed
 // is reported as expired, and may still be cancelled (to drop it from the
@@ -33,6 +44,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace giftcode {
 
@@ -46,7 +58,12 @@ bool TxidFromHex(const std::string& hex, Txid& txid);
 
 enum class StoredState : uint8_t { kIssued = 0, kRedeemed = 1, kCancelled = 2 };
 
-constexpr uint8_t RECORD_VERSION = 1;
+constexpr uint8_t RECORD_VERSION = 2;
+constexpr uint8_t RECORD_VERSION_V1 = 1;
+//! Largest signed payment a record holds (the standard transaction limit).
+constexpr size_t MAX_PAYMENT_TX = 400000;
+//! Most replaced txids a record keeps; older ones are dropped.
+constexpr size_t MAX_REPLACED = 255;
 constexpr size_t MAX_LABEL = 256;
 constexpr char CODE_KEY_TAG = 'c';
 
@@ -57,11 +74,15 @@ struct CodeRecord {
     int64_t created_at{0};
     int64_t expires_at{0};
     std::string label;
+    //! Creation order in the wallet; 0 for a record written before it existed.
+    int64_t sequence{0};
     // Meaningful when state == kRedeemed.
     Txid txid{};
     std::string address;
     int64_t redeemed_at{0};
     Amount fee{0};
+    std::string payment_tx;
+    std::vector<Txid> replaced;
     // Meaningful when state == kCancelled.
     int64_t cancelled_at{0};
 

@@ -23,7 +23,9 @@ int RpcErrorCodeFor(StatusCode code)
     case StatusCode::kInvalidAddress: return RPC_NODE_INVALID_ADDRESS_OR_KEY;
     case StatusCode::kInvalidAmount: return RPC_NODE_TYPE_ERROR;
     case StatusCode::kInvalidParameter: return RPC_NODE_INVALID_PARAMETER;
+    case StatusCode::kNodeCatchingUp: return RPC_NODE_IN_INITIAL_DOWNLOAD;
     case StatusCode::kInsufficientFunds: return RPC_NODE_WALLET_INSUFFICIENT_FUNDS;
+    case StatusCode::kFundsPending: return RPC_GIFTCODE_FUNDS_PENDING;
     case StatusCode::kWalletLocked: return RPC_NODE_WALLET_UNLOCK_NEEDED;
     case StatusCode::kWalletUnsupported: return RPC_NODE_WALLET_ERROR;
     case StatusCode::kPaymentFailed: return RPC_NODE_WALLET_ERROR;
@@ -76,24 +78,38 @@ Result<std::string> StringParam(const UniValue& value, const char* name)
     return value.get_str();
 }
 
-//! A whole number given as a JSON number or a decimal string (the CLI sends
-//! strings for arguments it does not know to convert).
+//! A whole number in [min, max], given as a JSON number. A string is refused
+//! even when it holds digits: monacoin-cli converts these arguments to
+//! numbers (patch 0006), so a string means the caller sent the wrong type.
+//! The number's text is read digit by digit with an overflow check; a
+//! fraction or an exponent is refused, and -0 is 0.
 Result<int64_t> IntegerParam(const UniValue& value, const char* name, int64_t min, int64_t max)
 {
-    const std::string range = std::string(name) + " must be a whole number from " + std::to_string(min) + " to " +
-                              std::to_string(max);
-    if (!value.isNum() && !value.isStr()) return BadParam(range);
+    if (!value.isNum()) return BadParam(std::string(name) + " must be a number, got " + uvTypeName(value.getType()));
+    const Status out_of_range = BadParam(std::string(name) + " must be a whole number from " + std::to_string(min) +
+                                         " to " + std::to_string(max));
     const std::string& text = value.getValStr();
-    if (text.empty() || text.size() > 19) return BadParam(range);
-    size_t i = text[0] == '-' ? 1 : 0;
-    if (i == text.size()) return BadParam(range);
-    int64_t n = 0;
-    for (; i < text.size(); ++i) {
-        if (text[i] < '0' || text[i] > '9') return BadParam(range);
-        n = n * 10 + (text[i] - '0');
+    const bool negative = !text.empty() && text[0] == '-';
+    const size_t first = negative ? 1 : 0;
+    if (first == text.size()) return out_of_range;
+    // The magnitude of the most negative int64_t. The loop never lets the
+    // magnitude pass it, so neither the loop nor the negation can overflow.
+    constexpr uint64_t MAX_MAGNITUDE = uint64_t(std::numeric_limits<int64_t>::max()) + 1;
+    uint64_t magnitude = 0;
+    for (size_t i = first; i < text.size(); ++i) {
+        if (text[i] < '0' || text[i] > '9') return out_of_range;
+        const uint64_t digit = uint64_t(text[i] - '0');
+        if (magnitude > (MAX_MAGNITUDE - digit) / 10) return out_of_range;
+        magnitude = magnitude * 10 + digit;
     }
-    if (text[0] == '-') n = -n;
-    if (n < min || n > max) return BadParam(range);
+    int64_t n;
+    if (!negative) {
+        if (magnitude == MAX_MAGNITUDE) return out_of_range;
+        n = int64_t(magnitude);
+    } else {
+        n = magnitude == MAX_MAGNITUDE ? std::numeric_limits<int64_t>::min() : -int64_t(magnitude);
+    }
+    if (n < min || n > max) return out_of_range;
     return n;
 }
 
@@ -106,6 +122,13 @@ std::string MillisText(uint64_t us)
 }
 
 UniValue IdValue(const CodeId& id) { return UniValue(id.ToHex()); }
+
+UniValue TxidsValue(const std::vector<Txid>& txids)
+{
+    UniValue out(UniValue::VARR);
+    for (const Txid& txid : txids) out.push_back(UniValue(TxidToHex(txid)));
+    return out;
+}
 
 UniValue ViewToValue(const CodeView& view)
 {
@@ -129,6 +152,8 @@ UniValue ViewToValue(const CodeView& view)
         out.pushKV("in_mempool", UniValue(view.payment.in_mempool));
         out.pushKV("abandoned", UniValue(view.payment.abandoned));
         out.pushKV("conflicted", UniValue(view.payment.conflicted));
+        out.pushKV("payment_state", UniValue(PaymentStateName(view.payment_state)));
+        out.pushKV("replaced_txids", TxidsValue(r.replaced));
         if (!view.broadcast_error.empty()) out.pushKV("broadcast_error", UniValue(view.broadcast_error));
         break;
     case StoredState::kCancelled:
@@ -144,55 +169,59 @@ Result<Amount> ParseAmount(const UniValue& value)
 {
     const Status bad(StatusCode::kInvalidAmount, "amount must be a number of MONA with at most 8 decimals");
     if (!value.isNum() && !value.isStr()) return bad;
+    // A string must read as a JSON number, the grammar the node's own
+    // amount parser (ParseFixedPoint) accepts:
+    // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
     const std::string& text = value.getValStr();
-    if (text.empty() || text.size() > 40) return bad;
+    const auto digit_at = [&text](size_t at) { return at < text.size() && text[at] >= '0' && text[at] <= '9'; };
     size_t i = 0;
-    const bool negative = text[0] == '-';
+    const bool negative = !text.empty() && text[0] == '-';
     if (negative) ++i;
-    std::string digits;      // integer and fraction digits, without the point
-    int fraction = 0;        // digits after the point
-    bool point = false;
-    for (; i < text.size() && text[i] != 'e' && text[i] != 'E'; ++i) {
-        const char c = text[i];
-        if (c == '.' && !point) {
-            point = true;
-        } else if (c >= '0' && c <= '9') {
-            digits.push_back(c);
-            if (point) ++fraction;
-        } else {
-            return bad;
-        }
+    std::string digits;   // integer and fraction digits, without the point
+    int64_t fraction = 0; // digits after the point
+    if (!digit_at(i)) return bad;
+    if (text[i] == '0') {
+        digits.push_back(text[i++]);
+    } else {
+        while (digit_at(i)) digits.push_back(text[i++]);
     }
-    if (digits.empty()) return bad;
-    int exponent = 0;
-    if (i < text.size()) {
+    if (i < text.size() && text[i] == '.') {
+        ++i;
+        if (!digit_at(i)) return bad;
+        for (; digit_at(i); ++i, ++fraction) digits.push_back(text[i]);
+    }
+    int64_t exponent = 0;
+    if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
         ++i;
         bool exp_negative = false;
         if (i < text.size() && (text[i] == '+' || text[i] == '-')) exp_negative = text[i++] == '-';
-        if (i == text.size() || text.size() - i > 3) return bad;
-        for (; i < text.size(); ++i) {
-            if (text[i] < '0' || text[i] > '9') return bad;
-            exponent = exponent * 10 + (text[i] - '0');
+        if (!digit_at(i)) return bad;
+        // Stops growing past 10^15: no text that fits in memory has so many
+        // digits that such an exponent could give an amount in range.
+        for (; digit_at(i); ++i) {
+            if (exponent < 1000000000000000) exponent = exponent * 10 + (text[i] - '0');
         }
         if (exp_negative) exponent = -exponent;
     }
-    // value = digits * 10^(exponent - fraction); in satoshis: * 10^8.
-    int shift = 8 + exponent - fraction;
-    while (shift < 0 && !digits.empty() && digits.back() == '0') {
+    if (i != text.size()) return bad;
+    const size_t first = digits.find_first_not_of('0');
+    if (negative || first == std::string::npos) return Status(StatusCode::kInvalidAmount, "amount must be positive");
+    digits.erase(0, first);
+    // The amount is digits * 10^(exponent - fraction) MONA, so digits *
+    // 10^shift satoshis. digits starts with a non-zero digit, so dropping
+    // trailing zeros stops before it is empty.
+    int64_t shift = 8 + exponent - fraction;
+    while (shift < 0 && digits.back() == '0') {
         digits.pop_back();
         ++shift;
     }
     if (shift < 0) return Status(StatusCode::kInvalidAmount, "amount has more than 8 decimals");
-    size_t first = digits.find_first_not_of('0');
-    if (first == std::string::npos) return Status(StatusCode::kInvalidAmount, "amount must be positive");
-    digits.erase(0, first);
-    if (digits.size() + size_t(shift) > 18) {
+    if (int64_t(digits.size()) + shift > 18) {
         return Status(StatusCode::kInvalidAmount, "amount is out of the money range");
     }
     digits.append(size_t(shift), '0');
     int64_t satoshis = 0;
     for (char c : digits) satoshis = satoshis * 10 + (c - '0');
-    if (negative) return Status(StatusCode::kInvalidAmount, "amount must be positive");
     return satoshis;
 }
 
@@ -320,6 +349,7 @@ RpcReply RedeemGiftCodeRpc(Ledger& ledger, const UniValue& params)
     out.pushKV("replay", UniValue(r.replay));
     out.pushKV("broadcast", UniValue(r.broadcast));
     if (!r.broadcast) out.pushKV("broadcast_error", UniValue(r.broadcast_error));
+    out.pushKV("payment_state", UniValue(PaymentStateName(r.payment_state)));
     return Reply(out);
 }
 
@@ -348,8 +378,18 @@ RpcReply GetGiftCodeInfoRpc(Ledger& ledger, const UniValue& params)
         entry.pushKV("reason", UniValue(reason));
         unbroadcast.push_back(entry);
     }
+    UniValue attention(UniValue::VARR);
+    for (const PaymentNotice& notice : info.attention) {
+        UniValue entry(UniValue::VOBJ);
+        entry.pushKV("id", IdValue(notice.id));
+        entry.pushKV("txid", UniValue(TxidToHex(notice.txid)));
+        entry.pushKV("state", UniValue(PaymentStateName(notice.state)));
+        entry.pushKV("reason", UniValue(notice.reason));
+        attention.push_back(entry);
+    }
     UniValue consistency(UniValue::VOBJ);
     consistency.pushKV("checked", UniValue(info.consistency.checked));
+    consistency.pushKV("height", UniValue(int64_t(info.consistency.height)));
     consistency.pushKV("clean", UniValue(info.consistency.clean()));
     UniValue missing_payment(UniValue::VARR);
     for (const CodeId& id : info.consistency.redeemed_without_payment) missing_payment.push_back(IdValue(id));
@@ -385,6 +425,7 @@ RpcReply GetGiftCodeInfoRpc(Ledger& ledger, const UniValue& params)
     out.pushKV("redeemed_fees", AmountToValue(info.redeemed_fees));
     out.pushKV("failed_redemptions", failures);
     out.pushKV("unbroadcast", unbroadcast);
+    out.pushKV("attention", attention);
     out.pushKV("consistency", consistency);
     out.pushKV("timings", timings);
     return Reply(out);

@@ -32,6 +32,7 @@ enum RpcErrorCode : int {
     RPC_GIFTCODE_ALREADY_REDEEMED = -405,
     RPC_GIFTCODE_CANCELLED = -406,
     RPC_GIFTCODE_EXPIRED = -407,
+    RPC_GIFTCODE_FUNDS_PENDING = -408,
     // Node codes (src/rpc/protocol.h), repeated so the core needs no host header.
     RPC_NODE_TYPE_ERROR = -3,
     RPC_NODE_WALLET_ERROR = -4,
@@ -39,6 +40,7 @@ enum RpcErrorCode : int {
     RPC_NODE_WALLET_INSUFFICIENT_FUNDS = -6,
     RPC_NODE_INVALID_PARAMETER = -8,
     RPC_NODE_WALLET_UNLOCK_NEEDED = -13,
+    RPC_NODE_IN_INITIAL_DOWNLOAD = -10,
     RPC_NODE_DATABASE_ERROR = -20,
     RPC_NODE_DESERIALIZATION_ERROR = -22,
 };

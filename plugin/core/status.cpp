@@ -18,7 +18,9 @@ const char* StatusCodeName(StatusCode code)
     case StatusCode::kInvalidAddress: return "invalid_address";
     case StatusCode::kInvalidAmount: return "invalid_amount";
     case StatusCode::kInvalidParameter: return "invalid_parameter";
+    case StatusCode::kNodeCatchingUp: return "node_catching_up";
     case StatusCode::kInsufficientFunds: return "insufficient_funds";
+    case StatusCode::kFundsPending: return "funds_pending";
     case StatusCode::kWalletLocked: return "wallet_locked";
     case StatusCode::kWalletUnsupported: return "wallet_unsupported";
     case StatusCode::kPaymentFailed: return "payment_failed";

@@ -30,7 +30,9 @@ enum class StatusCode {
     kInvalidAddress,     //!< not an address of the active network
     kInvalidAmount,      //!< zero, negative, dust or out of the money range
     kInvalidParameter,   //!< any other bad argument (count, label, expiry, paging)
-    kInsufficientFunds,  //!< the wallet cannot pay the amount plus fee
+    kNodeCatchingUp,     //!< the node or the wallet has not caught up with the chain yet; retry
+    kInsufficientFunds,  //!< the wallet does not hold the amount plus fee, counting every coin
+    kFundsPending,       //!< it does, but not in coins it can spend now (unconfirmed, immature, locked)
     kWalletLocked,       //!< encrypted wallet needs unlocking
     kWalletUnsupported,  //!< the wallet cannot sign (watch-only, no private keys)
     kPaymentFailed,      //!< the payer could not build a payment for another reason

@@ -22,6 +22,7 @@
 #define GC_ACQUIRE(...) GC_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
 #define GC_RELEASE(...) GC_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
 #define GC_ASSERT_CAPABILITY(x) GC_THREAD_ANNOTATION(assert_capability(x))
+#define GC_TRY_ACQUIRE(...) GC_THREAD_ANNOTATION(try_acquire_capability(__VA_ARGS__))
 
 namespace giftcode {
 
@@ -29,6 +30,8 @@ class GC_CAPABILITY("mutex") Mutex {
 public:
     void lock() GC_ACQUIRE() { m_mutex.lock(); }
     void unlock() GC_RELEASE() { m_mutex.unlock(); }
+    //! Takes the mutex if it is free; false, without waiting, if it is not.
+    bool try_lock() GC_TRY_ACQUIRE(true) { return m_mutex.try_lock(); }
     //! Documents (and, under clang, tells the analysis) that the caller holds
     //! this mutex. std::mutex cannot check ownership at run time.
     void AssertHeld() const GC_ASSERT_CAPABILITY(this) {}

@@ -11,19 +11,6 @@
 namespace giftcode::testing {
 namespace {
 
-class MemoryBatch : public TestStoreBatch {
-public:
-    void Put(const std::string& key, const std::string& value) override { ledger_puts.emplace_back(key, value); }
-    void Erase(const std::string& key) override { ledger_erases.push_back(key); }
-    void PutWalletRecord(const std::string& key, const std::string& value) override
-    {
-        wallet_puts.emplace_back(key, value);
-    }
-    std::vector<std::pair<std::string, std::string>> ledger_puts;
-    std::vector<std::string> ledger_erases;
-    std::vector<std::pair<std::string, std::string>> wallet_puts;
-};
-
 std::string U64(uint64_t v)
 {
     std::string out;
@@ -50,11 +37,8 @@ Status MemoryStore::ReadAll(std::vector<std::pair<std::string, std::string>>& re
     return Status::Ok();
 }
 
-std::unique_ptr<StoreBatch> MemoryStore::NewBatch() { return std::make_unique<MemoryBatch>(); }
-
-Status MemoryStore::Commit(StoreBatch& batch, Durability durability)
+Status MemoryStore::CommitWithWallet(const RecordWrites& ledger, const RecordWrites& wallet, Durability durability)
 {
-    auto& b = static_cast<MemoryBatch&>(batch);
     int pending = m_fail_next.load();
     while (pending > 0) {
         if (m_fail_next.compare_exchange_weak(pending, pending - 1)) {
@@ -62,12 +46,29 @@ Status MemoryStore::Commit(StoreBatch& batch, Durability durability)
         }
     }
     std::lock_guard<std::mutex> lock(m_mutex);
-    for (const auto& [k, v] : b.ledger_puts) m_ledger[k] = v;
-    for (const auto& k : b.ledger_erases) m_ledger.erase(k);
-    for (const auto& [k, v] : b.wallet_puts) m_wallet[k] = v;
+    for (const RecordWrite& w : ledger) {
+        if (w.erase) {
+            m_ledger.erase(w.key);
+        } else {
+            m_ledger[w.key] = w.value;
+        }
+    }
+    for (const RecordWrite& w : wallet) {
+        if (w.erase) {
+            m_wallet.erase(w.key);
+        } else {
+            m_wallet[w.key] = w.value;
+        }
+    }
     ++m_commits;
     m_last_durability = durability;
     return Status::Ok();
+}
+
+void MemoryStore::EraseWalletRecords()
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_wallet.clear();
 }
 
 std::vector<std::pair<std::string, std::string>> MemoryStore::ReadWalletRecords()
@@ -102,6 +103,14 @@ void FakeChain::Confirm(const Txid& txid, int confirmations)
     s.known = true;
     s.confirmations = confirmations;
     s.in_mempool = false;
+    s.conflicted = false;
+    s.conflict_depth = 0;
+}
+
+void FakeChain::Forget(const Txid& txid)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_states.erase(txid);
 }
 
 FakePayer::FakePayer(TestStore& store, FakeChain& chain, Amount balance)
@@ -109,15 +118,8 @@ FakePayer::FakePayer(TestStore& store, FakeChain& chain, Amount balance)
 {
 }
 
-Result<Payment> FakePayer::BuildPayment(const PaymentRequest& request)
+Payment FakePayer::MakePayment(const PaymentRequest& request, Amount fee)
 {
-    if (m_unsupported) return Status(StatusCode::kWalletUnsupported, "wallet has no private keys");
-    if (m_locked) return Status(StatusCode::kWalletLocked, "wallet is locked");
-    if (const int max = m_max_latency_us; max > 0) {
-        thread_local std::mt19937 rng(std::hash<std::thread::id>()(std::this_thread::get_id()));
-        std::this_thread::sleep_for(std::chrono::microseconds(rng() % max));
-    }
-    if (m_balance < request.amount + FEE) return Status(StatusCode::kInsufficientFunds, "insufficient funds");
     const uint64_t n = ++m_counter;
     Sha256 hasher;
     hasher.Write(U64(n)).Write(request.code.bytes.data(), request.code.bytes.size()).Write(request.address);
@@ -125,36 +127,132 @@ Result<Payment> FakePayer::BuildPayment(const PaymentRequest& request)
     p.code = request.code;
     p.txid = hasher.Finalize();
     p.amount = request.amount;
-    p.fee = FEE;
+    p.fee = fee;
     p.address = request.address;
-    p.serialized_tx = "raw:" + TxidToHex(p.txid);
+    p.serialized_tx = "raw:" + TxidToHex(p.txid) + ":" + std::to_string(p.amount) + ":" + std::to_string(fee);
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_payments[p.txid] = p;
     return p;
 }
 
-Status FakePayer::StagePayment(StoreBatch& batch, const Payment& payment)
+RecordWrite FakePayer::WalletRecordFor(const Payment& payment) const
 {
-    // Every batch in the tests comes from a TestStore, as every batch in the
-    // node comes from the wallet store.
-    auto& b = static_cast<TestStoreBatch&>(batch);
     std::string key(TX_PREFIX);
     key.append(reinterpret_cast<const char*>(payment.txid.data()), payment.txid.size());
     std::string value(reinterpret_cast<const char*>(payment.code.bytes.data()), payment.code.bytes.size());
     value += U64(uint64_t(payment.amount));
     value += payment.address;
-    b.PutWalletRecord(key, value);
-    return Status::Ok();
+    return {key, value, false};
 }
 
-void FakePayer::AdoptPayment(const Payment& payment)
+Result<CommittedPayment> FakePayer::PayAndRecord(const PaymentRequest& request, const RecordsForPayment& records_for)
 {
-    m_balance -= payment.amount + payment.fee;
+    if (m_unsupported) return Status(StatusCode::kWalletUnsupported, "wallet has no private keys");
+    if (m_locked) return Status(StatusCode::kWalletLocked, "wallet is locked");
+    if (m_catching_up) return Status(StatusCode::kNodeCatchingUp, "the node is catching up with the chain");
+    if (const int max = m_max_latency_us; max > 0) {
+        thread_local std::mt19937 rng(std::hash<std::thread::id>()(std::this_thread::get_id()));
+        std::this_thread::sleep_for(std::chrono::microseconds(rng() % max));
+    }
+    if (m_balance < request.amount + FEE) return Status(StatusCode::kInsufficientFunds, "insufficient funds");
+    if (m_balance - m_pending < request.amount + FEE) {
+        return Status(StatusCode::kFundsPending, "funds are unconfirmed or locked");
+    }
+    CommittedPayment done;
+    done.payment = MakePayment(request);
+    const Payment& p = done.payment;
+    Status committed = m_store.CommitWithWallet(records_for(p), {WalletRecordFor(p)}, Durability::kPowerLoss);
+    if (!committed.ok()) return committed;
+    int failing = m_fail_adoptions.load();
+    while (failing > 0) {
+        if (m_fail_adoptions.compare_exchange_weak(failing, failing - 1)) {
+            done.adopted = false;
+            return done;
+        }
+    }
+    m_balance -= p.amount + p.fee;
     ++m_adopted;
     TxChainState state;
     state.known = true;
-    m_chain.Set(payment.txid, state);
+    m_chain.Set(p.txid, state);
+    std::function<void()> hook;
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        hook = m_while_paying;
+    }
+    if (hook) hook();
+    return done;
 }
 
-void FakePayer::DiscardPayment(const Payment&) { ++m_discarded; }
+Status FakePayer::RestorePayment(const CodeId& code, const std::string& serialized_tx)
+{
+    Txid txid;
+    const size_t colon = serialized_tx.find(':', 4);
+    if (serialized_tx.compare(0, 4, "raw:") != 0 || colon == std::string::npos ||
+        !TxidFromHex(serialized_tx.substr(4, colon - 4), txid)) {
+        return Status(StatusCode::kCorruption, "not a payment");
+    }
+    if (m_chain.GetTxState(txid).known) return Status::Ok();
+    if (m_fail_restores) return Status(StatusCode::kStoreFailure, "injected restore failure");
+    Payment p;
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        auto it = m_payments.find(txid);
+        if (it == m_payments.end() || !(it->second.code == code)) {
+            return Status(StatusCode::kCorruption, "payment of another code");
+        }
+        p = it->second;
+    }
+    Status written = m_store.CommitWithWallet({}, {WalletRecordFor(p)}, Durability::kPowerLoss);
+    if (!written.ok()) return written;
+    m_balance -= p.amount + p.fee;
+    ++m_restored;
+    TxChainState state;
+    state.known = true;
+    m_chain.Set(txid, state);
+    std::function<void()> hook;
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        hook = m_while_restoring;
+    }
+    if (hook) hook();
+    return Status::Ok();
+}
+
+Payment FakePayer::Replace(const Txid& txid, Amount fee)
+{
+    Payment old;
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        old = m_payments.at(txid);
+    }
+    Payment replacement = MakePayment({old.code, old.address, old.amount}, fee);
+    Status written = m_store.CommitWithWallet({}, {WalletRecordFor(replacement)}, Durability::kPowerLoss);
+    assert(written.ok());
+    (void)written;
+    m_balance -= fee - old.fee;
+    TxChainState old_state = m_chain.GetTxState(txid);
+    old_state.in_mempool = false;
+    old_state.replaced_by = replacement.txid;
+    m_chain.Set(txid, old_state);
+    TxChainState state;
+    state.known = true;
+    state.in_mempool = true;
+    m_chain.Set(replacement.txid, state);
+    return replacement;
+}
+
+Result<Payment> FakePayer::GetPayment(const Txid& txid, const PaymentRequest& request)
+{
+    if (!m_chain.GetTxState(txid).known) return Status(StatusCode::kPaymentFailed, "not in the wallet");
+    std::lock_guard<std::mutex> lock(m_mutex);
+    auto it = m_payments.find(txid);
+    if (it == m_payments.end() || !(it->second.code == request.code) || it->second.amount != request.amount ||
+        it->second.address != request.address) {
+        return Status(StatusCode::kPaymentFailed, "does not pay the holder");
+    }
+    return it->second;
+}
 
 BroadcastOutcome FakePayer::Broadcast(const Txid& txid)
 {
@@ -165,7 +263,7 @@ BroadcastOutcome FakePayer::Broadcast(const Txid& txid)
         if (!m_broadcast_failure.empty()) return {false, m_broadcast_failure};
     }
     TxChainState state = m_chain.GetTxState(txid);
-    assert(state.known);
+    if (!state.known) return {false, "the payment is not in the wallet"};
     if (state.confirmations == 0) state.in_mempool = true;
     m_chain.Set(txid, state);
     return {true, ""};
@@ -175,6 +273,18 @@ void FakePayer::SetBroadcastFailure(const std::string& reason)
 {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_broadcast_failure = reason;
+}
+
+void FakePayer::SetWhilePaying(std::function<void()> hook)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_while_paying = std::move(hook);
+}
+
+void FakePayer::SetWhileRestoring(std::function<void()> hook)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_while_restoring = std::move(hook);
 }
 
 std::map<Txid, FakePayer::Recorded> FakePayer::RecordedPayments(TestStore& store)
@@ -195,12 +305,17 @@ std::map<Txid, FakePayer::Recorded> FakePayer::RecordedPayments(TestStore& store
 
 Status FakePayer::ListTaggedPayments(std::vector<TaggedPayment>& payments)
 {
+    if (m_fail_listing) return Status(StatusCode::kStoreFailure, "injected listing failure");
     for (const auto& [txid, r] : RecordedPayments(m_store)) payments.push_back({r.code, txid});
     return Status::Ok();
 }
 
 void SeededRandomness::Fill(uint8_t* out, size_t len)
 {
+    if (m_stuck) {
+        for (size_t i = 0; i < len; ++i) out[i] = uint8_t(0x5a ^ i);
+        return;
+    }
     std::lock_guard<std::mutex> lock(m_mutex);
     for (size_t i = 0; i < len; ++i) out[i] = uint8_t(m_rng());
 }

@@ -14,6 +14,7 @@
 #include "ports.h"
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,15 +25,16 @@
 
 namespace giftcode::testing {
 
-//! A batch of a TestStore: ledger writes plus wallet writes.
-class TestStoreBatch : public StoreBatch {
-public:
-    virtual void PutWalletRecord(const std::string& key, const std::string& value) = 0;
-};
-
-//! A store whose batches also carry wallet records.
+//! A store whose commits can also carry wallet records, as the node's
+//! wallet database holds the module's records and the wallet's own.
 class TestStore : public Store {
 public:
+    Status Commit(const RecordWrites& writes, Durability durability) override
+    {
+        return CommitWithWallet(writes, {}, durability);
+    }
+    //! Ledger writes and wallet writes, all applied or none.
+    virtual Status CommitWithWallet(const RecordWrites& ledger, const RecordWrites& wallet, Durability durability) = 0;
     //! Every wallet record, in key order.
     virtual std::vector<std::pair<std::string, std::string>> ReadWalletRecords() = 0;
 };
@@ -41,8 +43,7 @@ public:
 class MemoryStore : public TestStore {
 public:
     Status ReadAll(std::vector<std::pair<std::string, std::string>>& records) override;
-    std::unique_ptr<StoreBatch> NewBatch() override;
-    Status Commit(StoreBatch& batch, Durability durability) override;
+    Status CommitWithWallet(const RecordWrites& ledger, const RecordWrites& wallet, Durability durability) override;
     std::vector<std::pair<std::string, std::string>> ReadWalletRecords() override;
 
     //! The next `n` commits fail with kStoreFailure and change nothing.
@@ -51,6 +52,8 @@ public:
     void FailReads(bool fail) { m_fail_reads = fail; }
     //! Writes a ledger record directly, bypassing any batch (to plant corruption).
     void PutRaw(const std::string& key, const std::string& value);
+    //! Drops every wallet record (as -zapwallettxes drops transactions).
+    void EraseWalletRecords();
     int commits() const { return m_commits; }
     //! Durability asked for by the last commit.
     Durability last_durability() const { return m_last_durability; }
@@ -68,41 +71,72 @@ private:
 class FakeChain : public ChainView {
 public:
     TxChainState GetTxState(const Txid& txid) override;
+    int TipHeight() override { return m_height; }
     void Set(const Txid& txid, const TxChainState& state);
     void Confirm(const Txid& txid, int confirmations);
+    //! The wallet forgets the transaction (unknown from now on).
+    void Forget(const Txid& txid);
+    void SetTipHeight(int height) { m_height = height; }
 
 private:
     std::mutex m_mutex;
     std::map<Txid, TxChainState> m_states;
+    std::atomic<int> m_height{100};
 };
 
 //! Pays from a pretend balance. Payments are recorded as wallet records
-//! "tx" || txid -> code id || amount || address in the batch they are
-//! staged in. Broadcasting marks them in the FakeChain's mempool.
+//! "tx" || txid -> code id || amount || address in the same commit as the
+//! ledger's records. Broadcasting marks them in the FakeChain's mempool.
+//! A payment's serialized form is "raw:" || txid hex || ":" || amount ||
+//! ":" || fee, so RestorePayment can put it back.
 class FakePayer : public Payer {
 public:
     FakePayer(TestStore& store, FakeChain& chain, Amount balance);
 
-    Result<Payment> BuildPayment(const PaymentRequest& request) override;
-    Status StagePayment(StoreBatch& batch, const Payment& payment) override;
-    void AdoptPayment(const Payment& payment) override;
-    void DiscardPayment(const Payment& payment) override;
+    Result<CommittedPayment> PayAndRecord(const PaymentRequest& request,
+                                          const RecordsForPayment& records_for) override;
+    Status RestorePayment(const CodeId& code, const std::string& serialized_tx) override;
+    Result<Payment> GetPayment(const Txid& txid, const PaymentRequest& request) override;
     BroadcastOutcome Broadcast(const Txid& txid) override;
     Status ListTaggedPayments(std::vector<TaggedPayment>& payments) override;
 
     static constexpr Amount FEE = 2260;
 
-    //! BuildPayment sleeps a random time below this, to widen races.
+    //! The payment is built and signed; returns it without paying (for
+    //! tests that plant records).
+    Payment MakePayment(const PaymentRequest& request, Amount fee = FEE);
+    //! The wallet replaces `txid` (bumpfee): a new payment of the same
+    //! code, amount and address with `fee`, in the mempool; the old one
+    //! leaves it, marked replaced. Returns the replacement.
+    Payment Replace(const Txid& txid, Amount fee);
+
+    //! PayAndRecord sleeps a random time below this, to widen races.
     void SetLatencyMicros(int max_micros) { m_max_latency_us = max_micros; }
     //! Broadcast takes this long before it answers.
     void SetBroadcastDelayMicros(int micros) { m_broadcast_delay_us = micros; }
     void SetLocked(bool locked) { m_locked = locked; }
     void SetUnsupported(bool unsupported) { m_unsupported = unsupported; }
+    void SetCatchingUp(bool catching_up) { m_catching_up = catching_up; }
+    //! This much of the balance is unconfirmed or locked: not spendable now.
+    void SetPendingFunds(Amount pending) { m_pending = pending; }
+    //! After the next commits, the wallet fails to take the payment.
+    void FailAdoptions(int n) { m_fail_adoptions = n; }
+    //! RestorePayment fails while set.
+    void FailRestores(bool fail) { m_fail_restores = fail; }
     //! Broadcast fails with this reason while it is not empty.
     void SetBroadcastFailure(const std::string& reason);
+    //! ListTaggedPayments fails with kStoreFailure while set.
+    void FailListing(bool fail) { m_fail_listing = fail; }
+    //! A successful PayAndRecord runs `hook` after the wallet took the
+    //! payment, before it returns: the ledger still holds its write lock
+    //! then. An empty function removes it.
+    void SetWhilePaying(std::function<void()> hook);
+    //! A RestorePayment that puts a payment back runs `hook` after the
+    //! wallet took it, before it returns. An empty function removes it.
+    void SetWhileRestoring(std::function<void()> hook);
     Amount balance() const { return m_balance; }
     int adopted() const { return m_adopted; }
-    int discarded() const { return m_discarded; }
+    int restored() const { return m_restored; }
     int broadcasts() const { return m_broadcasts; }
     //! Reads back every payment the store holds: txid -> (code, amount, address).
     struct Recorded {
@@ -113,19 +147,29 @@ public:
     static std::map<Txid, Recorded> RecordedPayments(TestStore& store);
 
 private:
+    RecordWrite WalletRecordFor(const Payment& payment) const;
     TestStore& m_store;
     FakeChain& m_chain;
     std::atomic<Amount> m_balance;
+    std::atomic<Amount> m_pending{0};
     std::atomic<int> m_max_latency_us{0};
     std::atomic<int> m_broadcast_delay_us{0};
     std::atomic<bool> m_locked{false};
     std::atomic<bool> m_unsupported{false};
+    std::atomic<bool> m_catching_up{false};
+    std::atomic<int> m_fail_adoptions{0};
+    std::atomic<bool> m_fail_restores{false};
+    std::atomic<bool> m_fail_listing{false};
     std::atomic<uint64_t> m_counter{0};
     std::atomic<int> m_adopted{0};
-    std::atomic<int> m_discarded{0};
+    std::atomic<int> m_restored{0};
     std::atomic<int> m_broadcasts{0};
     std::mutex m_mutex;
     std::string m_broadcast_failure;
+    std::function<void()> m_while_paying;
+    std::function<void()> m_while_restoring;
+    //! Every payment built, by txid.
+    std::map<Txid, Payment> m_payments;
 };
 
 class ManualClock : public Clock {
@@ -144,10 +188,13 @@ class SeededRandomness : public Randomness {
 public:
     explicit SeededRandomness(uint64_t seed) : m_rng(seed) {}
     void Fill(uint8_t* out, size_t len) override;
+    //! While set, every Fill gives the same bytes, as a broken source would.
+    void SetStuck(bool stuck) { m_stuck = stuck; }
 
 private:
     std::mutex m_mutex;
     std::mt19937_64 m_rng;
+    std::atomic<bool> m_stuck{false};
 };
 
 //! Accepts "rmona1" followed by 8 to 80 lowercase letters or digits, in any

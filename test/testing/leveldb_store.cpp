@@ -12,17 +12,6 @@ namespace {
 constexpr char LEDGER_PREFIX = 'g';
 constexpr char WALLET_PREFIX = 'w';
 
-class LevelDbBatch : public TestStoreBatch {
-public:
-    void Put(const std::string& key, const std::string& value) override { batch.Put(LEDGER_PREFIX + key, value); }
-    void Erase(const std::string& key) override { batch.Delete(LEDGER_PREFIX + key); }
-    void PutWalletRecord(const std::string& key, const std::string& value) override
-    {
-        batch.Put(WALLET_PREFIX + key, value);
-    }
-    leveldb::WriteBatch batch;
-};
-
 } // namespace
 
 LevelDbStore::LevelDbStore(const std::string& path)
@@ -58,13 +47,21 @@ Status LevelDbStore::ReadAll(std::vector<std::pair<std::string, std::string>>& r
     return Status::Ok();
 }
 
-std::unique_ptr<StoreBatch> LevelDbStore::NewBatch() { return std::make_unique<LevelDbBatch>(); }
-
-Status LevelDbStore::Commit(StoreBatch& batch, Durability durability)
+Status LevelDbStore::CommitWithWallet(const RecordWrites& ledger, const RecordWrites& wallet, Durability durability)
 {
+    leveldb::WriteBatch batch;
+    for (const auto& [prefix, writes] : {std::make_pair(LEDGER_PREFIX, &ledger), std::make_pair(WALLET_PREFIX, &wallet)}) {
+        for (const RecordWrite& w : *writes) {
+            if (w.erase) {
+                batch.Delete(prefix + w.key);
+            } else {
+                batch.Put(prefix + w.key, w.value);
+            }
+        }
+    }
     leveldb::WriteOptions options;
     options.sync = durability == Durability::kPowerLoss;
-    leveldb::Status s = m_db->Write(options, &static_cast<LevelDbBatch&>(batch).batch);
+    leveldb::Status s = m_db->Write(options, &batch);
     if (!s.ok()) return Status(StatusCode::kStoreFailure, s.ToString());
     return Status::Ok();
 }

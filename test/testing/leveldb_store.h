@@ -1,6 +1,6 @@
 // A Store over a real LevelDB database, for the crash and concurrency tests.
 // Ledger records live under the key prefix "g", wallet records (the fake
-// payer's payments) under "w"; a batch of both is one leveldb::WriteBatch,
+// payer's payments) under "w"; a commit of both is one leveldb::WriteBatch,
 // and kPowerLoss commits are written with sync = true.
 //
 // Thread-safety: LevelDB's; any thread may commit.
@@ -26,8 +26,7 @@ public:
     ~LevelDbStore() override;
 
     Status ReadAll(std::vector<std::pair<std::string, std::string>>& records) override;
-    std::unique_ptr<StoreBatch> NewBatch() override;
-    Status Commit(StoreBatch& batch, Durability durability) override;
+    Status CommitWithWallet(const RecordWrites& ledger, const RecordWrites& wallet, Durability durability) override;
     std::vector<std::pair<std::string, std::string>> ReadWalletRecords() override;
 
 private:

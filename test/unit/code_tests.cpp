@@ -236,4 +236,41 @@ BOOST_AUTO_TEST_CASE(code_id_hex_round_trip)
     BOOST_CHECK(!CodeId::FromHex(std::string(32, 'g')).ok());
 }
 
+BOOST_AUTO_TEST_CASE(code_id_hex_is_read_in_either_case_and_nothing_else)
+{
+    const CodeId id = ParsedCode{Network::kTest, SampleSecrets(2)[1]}.Id();
+    std::string upper = id.ToHex();
+    for (char& c : upper) {
+        if (c >= 'a' && c <= 'f') c = char(c - 'a' + 'A');
+    }
+    Result<CodeId> back = CodeId::FromHex(upper);
+    BOOST_REQUIRE(back.ok());
+    BOOST_CHECK(back.value() == id);
+    // Neighbours of the hex digits in ASCII, as the high and as the low
+    // digit of a byte.
+    for (char bad : {'/', ':', '@', 'G', '`', 'g', '~'}) {
+        for (size_t pos : {0, 1, 30, 31}) {
+            std::string text = id.ToHex();
+            text[pos] = bad;
+            Result<CodeId> parsed = CodeId::FromHex(text);
+            BOOST_REQUIRE_MESSAGE(!parsed.ok(), "accepted " << text);
+            BOOST_CHECK(parsed.status().code() == StatusCode::kInvalidParameter);
+            BOOST_CHECK_EQUAL(parsed.status().message(), "a gift code id is 32 hex digits");
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(characters_past_the_lower_case_letters_are_refused)
+{
+    const std::string good = Compact(FormatCode(Network::kMain, SampleSecrets(1)[0]));
+    for (char bad : {'{', '|', '}', '~', '\x7f'}) {
+        std::string text = good;
+        text[20] = bad;
+        Result<ParsedCode> parsed = ParseCode(text, Network::kMain);
+        BOOST_REQUIRE(!parsed.ok());
+        BOOST_CHECK(parsed.status().code() == StatusCode::kMalformedCode);
+        BOOST_CHECK_EQUAL(parsed.status().message(), "gift code contains a character that is not allowed");
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

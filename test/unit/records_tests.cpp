@@ -4,6 +4,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <cstdint>
+#include <vector>
+
 using namespace giftcode;
 
 namespace {
@@ -17,11 +20,16 @@ CodeRecord Sample(StoredState state)
     r.created_at = 1700000000;
     r.expires_at = 1800000000;
     r.label = "campaign \xe2\x9c\x93";
+    r.sequence = 7;
     if (state == StoredState::kRedeemed) {
         for (size_t i = 0; i < r.txid.size(); ++i) r.txid[i] = uint8_t(i * 7);
         r.address = "rmona1qexampleaddress";
         r.redeemed_at = 1700000500;
         r.fee = 2260;
+        r.payment_tx = std::string("\x02\x00\x00\x00\x01signed", 12);
+        r.replaced.resize(2);
+        r.replaced[0][0] = 1;
+        r.replaced[1][31] = 2;
     }
     if (state == StoredState::kCancelled) r.cancelled_at = 1700000900;
     return r;
@@ -47,13 +55,61 @@ BOOST_AUTO_TEST_CASE(round_trip_every_state)
 BOOST_AUTO_TEST_CASE(unknown_version_is_corruption)
 {
     const CodeRecord r = Sample(StoredState::kIssued);
-    for (int version : {0, 2, 255}) {
+    for (int version : {0, 3, 255}) {
         std::string value = EncodeCodeRecord(r);
         value[0] = char(version);
         Result<CodeRecord> back = DecodeCodeRecord(r.id, value);
         BOOST_REQUIRE(!back.ok());
         BOOST_CHECK(back.status().code() == StatusCode::kCorruption);
     }
+}
+
+BOOST_AUTO_TEST_CASE(version_1_records_still_read)
+{
+    // A redeemed record as version 1 wrote it: no sequence, no payment.
+    std::string v1;
+    v1 += '\x01';                                         // version
+    v1 += '\x01';                                         // redeemed
+    v1 += std::string("\x00\xe1\xf5\x05\x00\x00\x00\x00", 8);  // 1 MONA
+    v1 += std::string("\x10\x00\x00\x00\x00\x00\x00\x00", 8);  // created_at 16
+    v1 += std::string(8, '\0');                            // never expires
+    v1 += std::string("\x01\x00\x00\x00" "L", 5);          // label "L"
+    v1 += std::string(32, '\x33');                         // txid
+    v1 += std::string("\x03\x00\x00\x00" "abc", 7);        // address
+    v1 += std::string("\x20\x00\x00\x00\x00\x00\x00\x00", 8);  // redeemed_at 32
+    v1 += std::string("\xd4\x08\x00\x00\x00\x00\x00\x00", 8);  // fee 2260
+    CodeId id;
+    Result<CodeRecord> back = DecodeCodeRecord(id, v1);
+    BOOST_REQUIRE(back.ok());
+    BOOST_CHECK(back->state == StoredState::kRedeemed);
+    BOOST_CHECK_EQUAL(back->amount, 100000000);
+    BOOST_CHECK_EQUAL(back->label, "L");
+    BOOST_CHECK_EQUAL(back->sequence, 0);
+    BOOST_CHECK_EQUAL(back->address, "abc");
+    BOOST_CHECK_EQUAL(back->fee, 2260);
+    BOOST_CHECK(back->payment_tx.empty());
+    BOOST_CHECK(back->replaced.empty());
+    // Written again, it becomes version 2 and keeps every field.
+    const std::string v2 = EncodeCodeRecord(back.value());
+    BOOST_CHECK_EQUAL(int(v2[0]), int(RECORD_VERSION));
+    Result<CodeRecord> again = DecodeCodeRecord(id, v2);
+    BOOST_REQUIRE(again.ok());
+    BOOST_CHECK(again.value() == back.value());
+    CodeRecord negative = back.value();
+    negative.sequence = -1;
+    BOOST_CHECK(DecodeCodeRecord(id, EncodeCodeRecord(negative)).status().code() == StatusCode::kCorruption);
+}
+
+BOOST_AUTO_TEST_CASE(only_the_newest_replaced_txids_are_kept)
+{
+    CodeRecord r = Sample(StoredState::kRedeemed);
+    r.replaced.assign(MAX_REPLACED + 3, Txid{});
+    for (size_t i = 0; i < r.replaced.size(); ++i) r.replaced[i][0] = uint8_t(i);
+    Result<CodeRecord> back = DecodeCodeRecord(r.id, EncodeCodeRecord(r));
+    BOOST_REQUIRE(back.ok());
+    BOOST_REQUIRE_EQUAL(back->replaced.size(), MAX_REPLACED);
+    BOOST_CHECK(back->replaced.front() == r.replaced[3]);
+    BOOST_CHECK(back->replaced.back() == r.replaced.back());
 }
 
 BOOST_AUTO_TEST_CASE(unknown_state_is_corruption)
@@ -110,6 +166,69 @@ BOOST_AUTO_TEST_CASE(txid_hex_is_display_order)
     BOOST_CHECK(back == txid);
     BOOST_CHECK(!TxidFromHex(hex.substr(2), back));
     BOOST_CHECK(!TxidFromHex(std::string(64, 'z'), back));
+}
+
+BOOST_AUTO_TEST_CASE(txid_hex_is_read_in_either_case_and_nothing_else)
+{
+    Txid txid{};
+    for (size_t i = 0; i < txid.size(); ++i) txid[i] = uint8_t(0xa0 + i);
+    std::string upper = TxidToHex(txid);
+    for (char& c : upper) {
+        if (c >= 'a' && c <= 'f') c = char(c - 'a' + 'A');
+    }
+    Txid back{};
+    BOOST_REQUIRE(TxidFromHex(upper, back));
+    BOOST_CHECK(back == txid);
+    // Neighbours of the hex digits in ASCII, as the high and as the low
+    // digit of a byte.
+    for (char bad : {'/', ':', '@', 'G', '`', 'g', '~'}) {
+        for (size_t pos : {0, 1, 62, 63}) {
+            std::string text = TxidToHex(txid);
+            text[pos] = bad;
+            BOOST_CHECK_MESSAGE(!TxidFromHex(text, back), "accepted " << text);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(records_differing_in_any_field_are_different)
+{
+    // Persistence tests compare whole records: every field must count.
+    const CodeRecord base = Sample(StoredState::kRedeemed);
+    BOOST_CHECK(base == Sample(StoredState::kRedeemed));
+    std::vector<CodeRecord> changed(14, base);
+    changed[0].id.bytes[3] ^= 1;
+    changed[1].state = StoredState::kCancelled;
+    changed[2].amount += 1;
+    changed[3].created_at += 1;
+    changed[4].expires_at = 0;
+    changed[5].label += "!";
+    changed[6].sequence += 1;
+    changed[7].txid[5] ^= 1;
+    changed[8].address += "x";
+    changed[9].redeemed_at += 1;
+    changed[10].fee += 1;
+    changed[11].payment_tx += "x";
+    changed[12].replaced.pop_back();
+    changed[13].cancelled_at = 1;
+    for (size_t i = 0; i < changed.size(); ++i) {
+        BOOST_CHECK_MESSAGE(!(changed[i] == base), "field " << i << " is not compared");
+        BOOST_CHECK_MESSAGE(!(base == changed[i]), "field " << i << " is not compared");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(only_an_issued_code_expires)
+{
+    CodeRecord r = Sample(StoredState::kIssued);
+    BOOST_CHECK(!r.ExpiredAt(r.expires_at - 1));
+    BOOST_CHECK(r.ExpiredAt(r.expires_at));
+    BOOST_CHECK(r.ExpiredAt(r.expires_at + 1));
+    for (StoredState s : {StoredState::kRedeemed, StoredState::kCancelled}) {
+        r = Sample(s);
+        BOOST_CHECK(!r.ExpiredAt(r.expires_at + 1));
+    }
+    r = Sample(StoredState::kIssued);
+    r.expires_at = 0;  // never
+    BOOST_CHECK(!r.ExpiredAt(INT64_MAX));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
