@@ -1,20 +1,30 @@
 // The module's node options. -giftcodemininput keeps redemptions fast in a
 // wallet flooded with tiny outputs: coin selection in this node examines every
 // candidate output many times over, and an attacker can make thousands.
+// -giftcodetestfault (regtest only, a debug option) makes one step fail, so
+// the functional tests can drive the recovery paths a healthy node never
+// takes.
 #include "hooks.h"
 #include "wallet_ports.h"
 
 #include <amount.h>
+#include <chainparams.h>
 #include <policy/feerate.h>
 #include <tinyformat.h>
 #include <util/moneystr.h>
 #include <util/system.h>
+
+#include <algorithm>
+#include <iterator>
 
 namespace giftcode {
 namespace host {
 namespace {
 
 const char* const MIN_INPUT_ARG = "-giftcodemininput";
+const char* const TEST_FAULT_ARG = "-giftcodetestfault";
+//! The steps -giftcodetestfault can make fail.
+const char* const TEST_FAULTS[] = {"adopt"};
 //! An output of 0.01 MONA is worth several times what spending it costs at
 //! the default fallback fee (about 0.0014 to 0.003 MONA an input).
 constexpr CAmount DEFAULT_MIN_INPUT = COIN / 100;
@@ -36,6 +46,10 @@ void AddOptions()
                            "(default: %s)",
                            CURRENCY_UNIT, FormatMoney(DEFAULT_MIN_INPUT)),
                  ArgsManager::ALLOW_ANY, OptionsCategory::WALLET);
+    gArgs.AddArg("-giftcodetestfault=<step>",
+                 "Regtest only, for tests: make a gift-code step fail. adopt: the wallet does not take a committed "
+                 "redemption payment into memory (it is put back from its record)",
+                 ArgsManager::ALLOW_ANY | ArgsManager::DEBUG_ONLY, OptionsCategory::WALLET_DEBUG_TEST);
 }
 
 bool CheckOptions(std::string& error)
@@ -45,7 +59,23 @@ bool CheckOptions(std::string& error)
         error = strprintf("Invalid amount for %s=<amount>: '%s'", MIN_INPUT_ARG, gArgs.GetArg(MIN_INPUT_ARG, ""));
         return false;
     }
+    for (const std::string& step : gArgs.GetArgs(TEST_FAULT_ARG)) {
+        if (Params().NetworkIDString() != CBaseChainParams::REGTEST) {
+            error = strprintf("%s is only allowed on regtest", TEST_FAULT_ARG);
+            return false;
+        }
+        if (std::find(std::begin(TEST_FAULTS), std::end(TEST_FAULTS), step) == std::end(TEST_FAULTS)) {
+            error = strprintf("Invalid value for %s: '%s' (known: adopt)", TEST_FAULT_ARG, step);
+            return false;
+        }
+    }
     return true;
+}
+
+bool TestFault(const std::string& step)
+{
+    const std::vector<std::string> steps = gArgs.GetArgs(TEST_FAULT_ARG);
+    return std::find(steps.begin(), steps.end(), step) != steps.end();
 }
 
 int64_t MinRedemptionInput()

@@ -39,6 +39,17 @@ void LogOpened(const CWallet& wallet, Ledger& ledger)
     }
 }
 
+void LogNotice(const CWallet& wallet, const PaymentNotice& notice)
+{
+    if (notice.reason.empty()) {
+        wallet.WalletLogPrintf("gift codes: payment %s of code %s is %s again; nothing needs doing\n",
+                               TxidToHex(notice.txid), notice.id.ShortHex(), PaymentStateName(notice.state));
+    } else {
+        wallet.WalletLogPrintf("gift codes: WARNING: payment %s of code %s is %s: %s\n", TxidToHex(notice.txid),
+                               notice.id.ShortHex(), PaymentStateName(notice.state), notice.reason);
+    }
+}
+
 } // namespace
 
 void OnWalletLoaded(const std::shared_ptr<CWallet>& wallet)
@@ -57,7 +68,9 @@ void OnWalletLoaded(const std::shared_ptr<CWallet>& wallet)
     if (ledger.ok()) {
         state->ledger = std::move(ledger.value());
         LogOpened(*wallet, *state->ledger);
+        for (const PaymentNotice& notice : state->ledger->Info().attention) LogNotice(*wallet, notice);
     } else {
+        state->error_code = ledger.status().code();
         state->error = ledger.status().message();
         wallet->WalletLogPrintf("gift codes: ERROR: the ledger did not open, gift-code RPCs are disabled for this "
                                 "wallet: %s\n",
@@ -82,7 +95,17 @@ void OnWalletReleased(CWallet* wallet)
 void OnBlockConnected(CWallet& wallet)
 {
     std::shared_ptr<WalletGiftCodes> state = FindWalletGiftCodes(&wallet);
-    if (state && state->ledger) state->ledger->RetryBroadcasts();
+    if (!state || !state->ledger) return;
+    for (const PaymentNotice& notice : state->ledger->FollowPayments()) LogNotice(wallet, notice);
+    const ConsistencyReport consistency = state->ledger->Info().consistency;
+    if (consistency.checked && !consistency.clean() && consistency.height != state->reported_inconsistency) {
+        state->reported_inconsistency = consistency.height;
+        wallet.WalletLogPrintf("gift codes: WARNING: CONSISTENCY CHECK FAILED at height %d: %u redeemed codes "
+                               "without their payment, %u tagged payments without a redeemed code. Nothing was "
+                               "changed; see getgiftcodeinfo.\n",
+                               consistency.height, consistency.redeemed_without_payment.size(),
+                               consistency.payment_without_redemption.size());
+    }
 }
 
 std::shared_ptr<WalletGiftCodes> FindWalletGiftCodes(const CWallet* wallet)

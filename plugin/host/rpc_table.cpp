@@ -25,6 +25,11 @@ const std::string EXAMPLE_CODE = "\"RGC-0004-1061-050R-3GG2-8A1C-60T3-GFFR-W3WB\
 const std::string EXAMPLE_ID = "\"e5e7d45bae4fa457beb7471d728de4b8\"";
 const std::string EXAMPLE_ADDRESS = "\"rmona1qxtkdjped56vg6qk296jqnyzz2h5p6ev9jx85z9\"";
 
+const std::string PAYMENT_STATES =
+    "where the payment stands: mempool, confirmed (1-5 blocks), buried (6+, final), not_in_mempool "
+    "(resubmitted every block), conflicted (a conflicting transaction is confirmed), dead (one is 6+ deep: "
+    "the holder was not paid), abandoned, missing (the wallet lacks it)";
+
 std::vector<Res> CodeFields()
 {
     return {
@@ -33,7 +38,7 @@ std::vector<Res> CodeFields()
         {Res::Type::STR_AMOUNT, "amount", "The amount in " + CURRENCY_UNIT},
         {Res::Type::STR, "label", "The label given at creation"},
         {Res::Type::NUM_TIME, "created_at", "Creation time"},
-        {Res::Type::NUM_TIME, "expires_at", "Expiry time, null for never"},
+        {Res::Type::NUM_TIME, "expires_at", "Unix time from which the code cannot be redeemed; null for never"},
         {Res::Type::STR_HEX, "txid", /* optional */ true, "Redeemed: the payment's transaction id"},
         {Res::Type::STR, "address", true, "Redeemed: the payee"},
         {Res::Type::NUM_TIME, "redeemed_at", true, "Redeemed: when"},
@@ -42,6 +47,10 @@ std::vector<Res> CodeFields()
         {Res::Type::BOOL, "in_mempool", true, "Redeemed: whether the payment is in the mempool"},
         {Res::Type::BOOL, "abandoned", true, "Redeemed: whether the payment was abandoned"},
         {Res::Type::BOOL, "conflicted", true, "Redeemed: whether a conflicting transaction is confirmed"},
+        {Res::Type::STR, "payment_state", true, "Redeemed: " + PAYMENT_STATES},
+        {Res::Type::ARR, "replaced_txids", true, "Redeemed: payments this one replaced (bumpfee), oldest first", {
+            {Res::Type::STR_HEX, "", "txid"},
+        }},
         {Res::Type::STR, "broadcast_error", true, "Redeemed: why the payment is not in the mempool yet"},
         {Res::Type::NUM_TIME, "cancelled_at", true, "Cancelled: when"},
     };
@@ -50,8 +59,10 @@ std::vector<Res> CodeFields()
 const std::string ERRORS_NOTE =
     "\nErrors: -401 malformed code, -402 checksum mismatch (mistyped), -403 code of another network,\n"
     "-404 unknown code, -405 already redeemed, -406 cancelled, -407 expired, -5 invalid address,\n"
-    "-3 invalid amount, -8 invalid parameter, -6 insufficient funds, -13 wallet locked,\n"
-    "-4 wallet cannot pay, -20 database error (nothing changed).\n";
+    "-3 invalid amount, -8 invalid parameter, -6 insufficient funds, -408 funds not spendable yet\n"
+    "(unconfirmed, immature or locked: retry later), -10 node still catching up (retry later),\n"
+    "-13 wallet locked, -4 wallet cannot pay, -20 database error (nothing changed),\n"
+    "-22 a stored gift-code record cannot be read.\n";
 
 RPCHelpMan CreateHelp()
 {
@@ -62,14 +73,14 @@ RPCHelpMan CreateHelp()
         {
             {"amount", Arg::Type::AMOUNT, Arg::Optional::NO, "The amount in " + CURRENCY_UNIT + " per code; at least 0.00000546"},
             {"count", Arg::Type::NUM, /* default */ "1", "How many codes, 1 to 10000"},
-            {"label", Arg::Type::STR, /* default */ "\"\"", "A label for listings, up to 256 bytes"},
+            {"label", Arg::Type::STR, /* default */ "\"\"", "A label for listings, up to 256 bytes, no NUL character"},
             {"expires_at", Arg::Type::NUM, /* default */ "0", "Unix time from which the codes cannot be redeemed; 0 for never"},
         },
         RPCResult{Res::Type::OBJ, "", "", {
             {Res::Type::STR_AMOUNT, "amount", "The amount per code"},
             {Res::Type::NUM, "count", "How many codes were created"},
             {Res::Type::STR, "label", "The label"},
-            {Res::Type::NUM_TIME, "expires_at", "Expiry time, null for never"},
+            {Res::Type::NUM_TIME, "expires_at", "Unix time from which the code cannot be redeemed; null for never"},
             {Res::Type::ARR, "codes", "", {
                 {Res::Type::OBJ, "", "", {
                     {Res::Type::STR_HEX, "id", "The code's id"},
@@ -145,6 +156,7 @@ RPCHelpMan RedeemHelp()
             {Res::Type::BOOL, "replay", "true if the code had already been redeemed to this address"},
             {Res::Type::BOOL, "broadcast", "true once the payment is in the mempool or confirmed"},
             {Res::Type::STR, "broadcast_error", /* optional */ true, "Why the payment is not in the mempool yet; it is retried on every block"},
+            {Res::Type::STR, "payment_state", PAYMENT_STATES},
         }},
         RPCExamples{
             HelpExampleCli("redeemgiftcode", EXAMPLE_CODE + " " + EXAMPLE_ADDRESS) +
@@ -192,8 +204,17 @@ RPCHelpMan InfoHelp()
                     {Res::Type::STR, "reason", "Why it is not in the mempool"},
                 }},
             }},
-            {Res::Type::OBJ, "consistency", "Check of redeemed codes against the wallet's payments, at load", {
+            {Res::Type::ARR, "attention", "Redeemed codes whose payment needs a human", {
+                {Res::Type::OBJ, "", "", {
+                    {Res::Type::STR_HEX, "id", "The code's id"},
+                    {Res::Type::STR_HEX, "txid", "Its payment"},
+                    {Res::Type::STR, "state", "not_in_mempool, conflicted, dead, abandoned or missing"},
+                    {Res::Type::STR, "reason", "What happened, and what can safely be done"},
+                }},
+            }},
+            {Res::Type::OBJ, "consistency", "Check of redeemed codes against the wallet's payments, at load and after every block", {
                 {Res::Type::BOOL, "checked", "Whether the check ran"},
+                {Res::Type::NUM, "height", "Chain height when it last ran"},
                 {Res::Type::BOOL, "clean", "Whether every redeemed code has its payment and vice versa"},
                 {Res::Type::ARR, "redeemed_without_payment", "Ids of redeemed codes whose payment is missing", {
                     {Res::Type::STR_HEX, "", "id"},
@@ -202,6 +223,14 @@ RPCHelpMan InfoHelp()
                     {Res::Type::OBJ, "", "", {{Res::Type::STR_HEX, "id", "code id"}, {Res::Type::STR_HEX, "txid", "payment"}}},
                 }},
                 {Res::Type::STR, "error", /* optional */ true, "Why the check could not run"},
+            }},
+            {Res::Type::OBJ_DYN, "timings", "Where redemption time went since the wallet was loaded, per phase: build, commit, adopt, broadcast", {
+                {Res::Type::OBJ, "phase", "", {
+                    {Res::Type::NUM, "count", "Redemptions timed"},
+                    {Res::Type::NUM, "total_ms", "Milliseconds in all"},
+                    {Res::Type::NUM, "avg_ms", "Milliseconds per redemption"},
+                    {Res::Type::NUM, "max_ms", "The longest"},
+                }},
             }},
         }},
         RPCExamples{HelpExampleCli("getgiftcodeinfo", "") + HelpExampleRpc("getgiftcodeinfo", "")},
@@ -234,7 +263,8 @@ UniValue Handle(const JSONRPCRequest& request, const RpcMethod& method, const Ho
     std::shared_ptr<WalletGiftCodes> state = FindWalletGiftCodes(pwallet);
     if (!state) throw JSONRPCError(RPC_WALLET_ERROR, "Gift codes are not available for this wallet");
     if (!state->ledger) {
-        throw JSONRPCError(RPC_WALLET_ERROR, "The gift-code ledger of this wallet did not open: " + state->error);
+        throw JSONRPCError(RpcErrorCodeFor(state->error_code),
+                           "The gift-code ledger of this wallet did not open: " + state->error);
     }
     if (host.sync_first) pwallet->BlockUntilSyncedToCurrentChain();
     RpcReply reply = method.body(*state->ledger, request.params);

@@ -1,6 +1,7 @@
 // Adapters of the core's ports over a monacoind wallet; see wallet_ports.h.
 // Lock order everywhere: the ledger's write lock, then cs_main (through
-// chain().lock()), then cs_wallet. No adapter takes a ledger lock.
+// chain().lock()), then cs_wallet. No adapter takes a ledger lock, and no
+// exception leaves an adapter: each port method turns one into a Status.
 #include "wallet_ports.h"
 
 #include <chainparams.h>
@@ -10,17 +11,18 @@
 #include <random.h>
 #include <script/standard.h>
 #include <streams.h>
+#include <uint256.h>
 #include <util/time.h>
 #include <version.h>
 #include <wallet/coincontrol.h>
-#include <wallet/db.h>
 #include <wallet/wallet.h>
 #include <wallet/walletdb.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
-#include <map>
-#include <mutex>
+#include <exception>
+#include <stdexcept>
 
 namespace giftcode {
 namespace host {
@@ -28,6 +30,9 @@ namespace host {
 const char* const PAYMENT_TAG = "giftcode";
 
 namespace {
+
+//! The mapValue key bumpfee sets on the transaction it replaced.
+const char* const REPLACED_BY_TAG = "replaced_by_txid";
 
 uint256 ToUint256(const Txid& txid)
 {
@@ -43,21 +48,24 @@ Txid FromUint256(const uint256& hash)
     return txid;
 }
 
-//! A batch of gift-code record writes plus the wallet transactions of the
-//! payments staged into it.
-class WalletStoreBatch : public StoreBatch {
-public:
-    struct Op {
-        std::string key;
-        std::string value;
-        bool erase;
-    };
-    void Put(const std::string& key, const std::string& value) override { ops.push_back({key, value, false}); }
-    void Erase(const std::string& key) override { ops.push_back({key, std::string(), true}); }
+uint64_t MicrosSince(std::chrono::steady_clock::time_point start)
+{
+    return uint64_t(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count());
+}
 
-    std::vector<Op> ops;
-    std::vector<CWalletTx> payments;
-};
+std::string Serialize(const CTransactionRef& tx)
+{
+    CDataStream raw(SER_NETWORK, PROTOCOL_VERSION);
+    raw << tx;
+    return std::string(raw.begin(), raw.end());
+}
+
+//! The failure of an exception thrown inside the node's code.
+Status Thrown(const char* what)
+{
+    return Status(StatusCode::kStoreFailure, std::string("the wallet failed: ") + what);
+}
 
 class WalletStore : public Store {
 public:
@@ -65,101 +73,219 @@ public:
 
     Status ReadAll(std::vector<std::pair<std::string, std::string>>& records) override
     {
-        LOCK(m_wallet.cs_wallet);
-        BerkeleyBatch batch(m_wallet.GetDBHandle(), "r", /*fFlushOnCloseIn=*/false);
-        Dbc* cursor = batch.GetCursor();
-        if (!cursor) {
-            if (!m_wallet.GetDBHandle().env) return Status::Ok();  // dummy database
-            return Status(StatusCode::kStoreFailure, "cannot read the wallet database");
-        }
-        Status result = Status::Ok();
-        while (true) {
-            CDataStream key_stream(SER_DISK, CLIENT_VERSION);
-            CDataStream value_stream(SER_DISK, CLIENT_VERSION);
-            const int ret = batch.ReadAtCursor(cursor, key_stream, value_stream);
-            if (ret == DB_NOTFOUND) break;
-            if (ret != 0) {
-                result = Status(StatusCode::kStoreFailure, "error reading the wallet database");
-                break;
+        try {
+            LOCK(m_wallet.cs_wallet);
+            WalletBatch batch(m_wallet.GetDBHandle(), "r", /*_fFlushOnClose=*/false);
+            if (!batch.ReadGiftCodeRecords(records)) {
+                return Status(StatusCode::kStoreFailure, "cannot read the gift-code records of the wallet database");
             }
-            try {
-                std::string type;
-                key_stream >> type;
-                if (type != DBKeys::GIFTCODE) continue;
-                std::string key, value;
-                key_stream >> key;
-                value_stream >> value;
-                records.emplace_back(std::move(key), std::move(value));
-            } catch (const std::exception& e) {
-                result = Status(StatusCode::kCorruption, std::string("unreadable gift-code record: ") + e.what());
-                break;
-            }
+        } catch (const std::exception& e) {
+            return Thrown(e.what());
         }
-        cursor->close();
         std::sort(records.begin(), records.end());
-        return result;
-    }
-
-    std::unique_ptr<StoreBatch> NewBatch() override { return std::unique_ptr<StoreBatch>(new WalletStoreBatch()); }
-
-    Status Commit(StoreBatch& batch_in, Durability durability) override
-    {
-        WalletStoreBatch& batch = static_cast<WalletStoreBatch&>(batch_in);
-        // cs_wallet keeps every other writer of this wallet out while the
-        // database transaction is open: a second batch writing inside it
-        // would wait for it forever.
-        LOCK(m_wallet.cs_wallet);
-        WalletBatch db(m_wallet.GetDBHandle(), "r+", /*_fFlushOnClose=*/false);
-        if (!db.TxnBegin()) return Status(StatusCode::kStoreFailure, "cannot begin a wallet database transaction");
-        bool ok = true;
-        for (const WalletStoreBatch::Op& op : batch.ops) {
-            ok = ok && (op.erase ? db.EraseGiftCodeRecord(op.key) : db.WriteGiftCodeRecord(op.key, op.value));
-        }
-        for (const CWalletTx& wtx : batch.payments) ok = ok && db.WriteTx(wtx);
-        if (!ok) {
-            db.TxnAbort();
-            return Status(StatusCode::kStoreFailure, "the wallet database refused a write; nothing was changed");
-        }
-        if (!db.TxnCommit()) {
-            return Status(StatusCode::kStoreFailure, "the wallet database could not commit; nothing was changed");
-        }
-        if (durability == Durability::kPowerLoss) FlushLog();
         return Status::Ok();
     }
 
-private:
-    //! Berkeley DB commits without syncing its log (DB_TXN_WRITE_NOSYNC).
-    //! A redemption must be on disk before its payment can leave the node,
-    //! so the log is flushed here. If that fails the disk is failing after
-    //! the commit: stopping is the only answer that neither sends a payment
-    //! whose record may vanish nor tells the ledger a commit did not happen.
-    void FlushLog()
+    Status Commit(const RecordWrites& writes, Durability durability) override
     {
-        BerkeleyDatabase& database = m_wallet.GetDBHandle();
-        if (!database.env) return;  // dummy database (tests of the node)
-        const int ret = database.env->dbenv->log_flush(nullptr);
-        if (ret != 0) {
-            m_wallet.WalletLogPrintf("gift codes: flushing the database log failed (%s); stopping to keep the "
-                                     "ledger and the database in step\n",
-                                     DbEnv::strerror(ret));
-            std::abort();
+        try {
+            // cs_wallet keeps every other writer of this wallet out while the
+            // database transaction is open: a second batch writing inside it
+            // would wait for it forever.
+            LOCK(m_wallet.cs_wallet);
+            WalletBatch batch(m_wallet.GetDBHandle(), "r+", /*_fFlushOnClose=*/false);
+            if (!batch.TxnBegin()) {
+                return Status(StatusCode::kStoreFailure, "cannot begin a wallet database transaction");
+            }
+            if (!WriteRecords(batch, writes)) {
+                batch.TxnAbort();
+                return Status(StatusCode::kStoreFailure, "the wallet database refused a write; nothing was changed");
+            }
+            CommitOrStop(m_wallet, batch, durability);
+        } catch (const std::exception& e) {
+            return Thrown(e.what());
         }
+        return Status::Ok();
     }
 
+    static bool WriteRecords(WalletBatch& batch, const RecordWrites& writes)
+    {
+        for (const RecordWrite& w : writes) {
+            if (!(w.erase ? batch.EraseGiftCodeRecord(w.key) : batch.WriteGiftCodeRecord(w.key, w.value))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    //! Commits the open database transaction of `batch`; with kPowerLoss its
+    //! log is on disk when this returns. A commit that fails leaves its
+    //! outcome unknown (the log may or may not hold it): neither "done" nor
+    //! "not done" can be told to the ledger without risking a second
+    //! payment or a lost one, so the node stops here, and the next start
+    //! reads what the database really holds.
+    static void CommitOrStop(CWallet& wallet, WalletBatch& batch, Durability durability)
+    {
+        if (batch.TxnCommit(/*sync=*/durability == Durability::kPowerLoss)) return;
+        wallet.WalletLogPrintf("gift codes: FATAL: committing a database transaction failed; stopping so that the "
+                               "ledger and the database cannot disagree. Restart the node to read what was "
+                               "committed.\n");
+        std::abort();
+    }
+
+private:
     CWallet& m_wallet;
 };
 
 class WalletPayer : public Payer {
 public:
-    explicit WalletPayer(CWallet& wallet) : m_wallet(wallet), m_min_input(MinRedemptionInput()) {}
+    explicit WalletPayer(CWallet& wallet)
+        : m_wallet(wallet), m_min_input(MinRedemptionInput()), m_fail_adoption(TestFault("adopt"))
+    {
+    }
 
-    Result<Payment> BuildPayment(const PaymentRequest& request) override
+    Result<CommittedPayment> PayAndRecord(const PaymentRequest& request, const RecordsForPayment& records_for) override
+    {
+        try {
+            return PayAndRecordLocked(request, records_for);
+        } catch (const std::exception& e) {
+            return Thrown(e.what());
+        }
+    }
+
+    Status RestorePayment(const CodeId& code, const std::string& serialized_tx) override
+    {
+        try {
+            CTransactionRef tx;
+            try {
+                CDataStream raw(serialized_tx.data(), serialized_tx.data() + serialized_tx.size(), SER_NETWORK,
+                                PROTOCOL_VERSION);
+                raw >> tx;
+            } catch (const std::exception&) {
+                return Status(StatusCode::kCorruption, "the recorded payment does not decode");
+            }
+            auto locked_chain = m_wallet.chain().lock();
+            LOCK(m_wallet.cs_wallet);
+            auto it = m_wallet.mapWallet.find(tx->GetHash());
+            WalletBatch batch(m_wallet.GetDBHandle(), "r+", /*_fFlushOnClose=*/false);
+            if (it != m_wallet.mapWallet.end()) {
+                // Held, but its tag may be gone (a rescan after
+                // -zapwallettxes=2 finds the transaction without it).
+                auto tag = it->second.mapValue.find(PAYMENT_TAG);
+                if (tag != it->second.mapValue.end()) {
+                    if (tag->second == code.ToHex()) return Status::Ok();
+                    return Status(StatusCode::kCorruption, "the wallet holds the payment tagged with another code");
+                }
+                it->second.mapValue[PAYMENT_TAG] = code.ToHex();
+                if (!batch.WriteTx(it->second)) return Status(StatusCode::kStoreFailure, "could not re-tag the payment");
+                m_wallet.WalletLogPrintf("gift codes: payment %s tagged again with code %s\n",
+                                         tx->GetHash().ToString(), code.ShortHex());
+                return Status::Ok();
+            }
+            m_wallet.AddSentTransaction(WalletTxFor(tx, code), batch);
+            if (!m_wallet.GetWalletTx(tx->GetHash())) {
+                return Status(StatusCode::kStoreFailure, "the wallet did not take the payment");
+            }
+            m_wallet.WalletLogPrintf("gift codes: payment %s of code %s put back into the wallet\n",
+                                     tx->GetHash().ToString(), code.ShortHex());
+            return Status::Ok();
+        } catch (const std::exception& e) {
+            return Thrown(e.what());
+        }
+    }
+
+    Result<Payment> GetPayment(const Txid& txid, const PaymentRequest& request) override
+    {
+        try {
+            auto locked_chain = m_wallet.chain().lock();
+            LOCK(m_wallet.cs_wallet);
+            const CWalletTx* wtx = m_wallet.GetWalletTx(ToUint256(txid));
+            if (!wtx) return Status(StatusCode::kPaymentFailed, "the wallet does not hold it");
+            auto tag = wtx->mapValue.find(PAYMENT_TAG);
+            if (tag == wtx->mapValue.end() || tag->second != request.code.ToHex()) {
+                return Status(StatusCode::kPaymentFailed, "it is not tagged with this gift code");
+            }
+            const CScript payee = GetScriptForDestination(DecodeDestination(request.address));
+            const bool pays = std::any_of(wtx->tx->vout.begin(), wtx->tx->vout.end(), [&](const CTxOut& out) {
+                return out.nValue == request.amount && out.scriptPubKey == payee;
+            });
+            if (!pays) return Status(StatusCode::kPaymentFailed, "it does not pay the holder the code's amount");
+            Payment payment;
+            payment.code = request.code;
+            payment.txid = txid;
+            payment.amount = request.amount;
+            payment.address = request.address;
+            payment.fee = wtx->GetDebit(ISMINE_ALL) - wtx->tx->GetValueOut();
+            payment.serialized_tx = Serialize(wtx->tx);
+            return payment;
+        } catch (const std::exception& e) {
+            return Thrown(e.what());
+        }
+    }
+
+    BroadcastOutcome Broadcast(const Txid& txid) override
+    {
+        try {
+            // Past this point in a shutdown the node's relay is going away.
+            if (m_wallet.chain().shutdownRequested()) return {false, "the node is shutting down"};
+            auto locked_chain = m_wallet.chain().lock();
+            LOCK(m_wallet.cs_wallet);
+            auto it = m_wallet.mapWallet.find(ToUint256(txid));
+            if (it == m_wallet.mapWallet.end()) return {false, "the payment is not in the wallet"};
+            CWalletTx& wtx = it->second;
+            if (!m_wallet.GetBroadcastTransactions()) {
+                return {false, "the wallet does not broadcast (-walletbroadcast=0)"};
+            }
+            const int depth = wtx.GetDepthInMainChain();
+            if (depth > 0) return {true, ""};
+            if (depth < 0) return {false, "a conflicting transaction is confirmed"};
+            if (wtx.isAbandoned()) return {false, "the payment was abandoned"};
+            std::string error;
+            if (wtx.SubmitMemoryPoolAndRelay(error, true) || wtx.InMempool()) return {true, ""};
+            return {false, error.empty() ? "not accepted by the mempool" : error};
+        } catch (const std::exception& e) {
+            return {false, std::string("the wallet failed: ") + e.what()};
+        }
+    }
+
+    Status ListTaggedPayments(std::vector<TaggedPayment>& payments) override
+    {
+        try {
+            LOCK(m_wallet.cs_wallet);
+            for (const auto& entry : m_wallet.mapWallet) {
+                auto tag = entry.second.mapValue.find(PAYMENT_TAG);
+                if (tag == entry.second.mapValue.end()) continue;
+                Result<CodeId> id = CodeId::FromHex(tag->second);
+                if (!id.ok()) {
+                    return Status(StatusCode::kCorruption, "wallet transaction " + entry.first.ToString() +
+                                                               " carries a malformed gift-code tag");
+                }
+                payments.push_back({id.value(), FromUint256(entry.first)});
+            }
+        } catch (const std::exception& e) {
+            return Thrown(e.what());
+        }
+        return Status::Ok();
+    }
+
+private:
+    //! The one host operation of a redemption. chain().lock() and cs_wallet
+    //! are held from coin selection to adoption, so no other send, coin lock
+    //! or unlock, and no other batch of this wallet runs in between.
+    Result<CommittedPayment> PayAndRecordLocked(const PaymentRequest& request, const RecordsForPayment& records_for)
     {
         if (m_wallet.IsWalletFlagSet(WALLET_FLAG_DISABLE_PRIVATE_KEYS)) {
             return Status(StatusCode::kWalletUnsupported, "Error: Private keys are disabled for this wallet");
         }
         auto locked_chain = m_wallet.chain().lock();
         LOCK(m_wallet.cs_wallet);
+        // A wallet that has not seen the chain's tip may not know which of its
+        // coins are spent, nor which payments are already made.
+        const Optional<int> tip = locked_chain->getHeight();
+        if (m_wallet.chain().isInitialBlockDownload() || !tip || *tip != m_wallet.GetLastBlockHeight()) {
+            return Status(StatusCode::kNodeCatchingUp,
+                          "the node is still catching up with the chain; retry the same redemption later");
+        }
         if (m_wallet.IsLocked()) {
             return Status(StatusCode::kWalletLocked,
                           "Error: Please enter the wallet passphrase with walletpassphrase first.");
@@ -168,139 +294,106 @@ public:
         if (!IsValidDestination(dest)) return Status(StatusCode::kInvalidAddress, "Invalid address");
         const std::vector<CRecipient> recipients{{GetScriptForDestination(dest), request.amount, false}};
 
-        // Outputs below -giftcodemininput are held back (locked for this
-        // call, under cs_wallet, so no one else sees it) while larger ones
-        // suffice: this node's coin selection examines every candidate on
-        // each of its passes, and a flood of tiny outputs turns that into
-        // seconds per payment. Only if the larger coins cannot pay is every
-        // output considered. Coin selection itself already prefers
-        // confirmed coins, so a payment chains on unconfirmed change only
-        // when nothing confirmed suffices.
+        const auto build_start = std::chrono::steady_clock::now();
         CTransactionRef tx;
         CAmount fee = 0;
         std::string error;
-        bool built = false;
-        for (const bool hold_small : {m_min_input > 0, false}) {
-            const std::vector<COutPoint> held = hold_small ? HoldSmallOutputs() : std::vector<COutPoint>{};
-            CCoinControl coin_control;
-            int change_pos = -1;
-            error.clear();
-            built = m_wallet.CreateTransaction(*locked_chain, recipients, tx, fee, change_pos, error, coin_control);
-            for (const COutPoint& outpoint : held) m_wallet.UnlockCoin(outpoint);
-            if (built || !hold_small || held.empty()) break;
-        }
-        if (!built) {
-            if (error.find("Insufficient funds") != std::string::npos) {
-                return Status(StatusCode::kInsufficientFunds, "Insufficient funds");
-            }
-            return Status(StatusCode::kPaymentFailed, error.empty() ? "could not build the payment" : error);
-        }
-        Payment payment;
+        if (!Build(*locked_chain, recipients, tx, fee, error)) return WhyNotBuilt(request.amount, error);
+
+        CommittedPayment done;
+        Payment& payment = done.payment;
         payment.code = request.code;
         payment.txid = FromUint256(tx->GetHash());
         payment.amount = request.amount;
         payment.fee = fee;
         payment.address = request.address;
-        // Until the payment is adopted or discarded, no other send of this
-        // wallet (sendtoaddress, say) may pick the same coins: it would
-        // conflict with a payment that is about to be committed.
-        for (const CTxIn& txin : tx->vin) m_wallet.LockCoin(txin.prevout);
-        CDataStream raw(SER_NETWORK, PROTOCOL_VERSION);
-        raw << tx;
-        payment.serialized_tx.assign(raw.begin(), raw.end());
-        std::lock_guard<std::mutex> lock(m_mutex);
-        m_built[payment.txid] = tx;
-        return payment;
-    }
+        payment.serialized_tx = Serialize(tx);
+        done.build_us = MicrosSince(build_start);
 
-    Status StagePayment(StoreBatch& batch, const Payment& payment) override
-    {
-        CTransactionRef tx = Built(payment.txid);
-        if (!tx) return Status(StatusCode::kPaymentFailed, "payment was not built by this wallet");
-        // Every batch the ledger passes comes from this wallet's WalletStore.
-        static_cast<WalletStoreBatch&>(batch).payments.push_back(WalletTxFor(tx, payment));
-        return Status::Ok();
-    }
-
-    void AdoptPayment(const Payment& payment) override
-    {
-        CTransactionRef tx = Built(payment.txid);
-        assert(tx);
-        // What CWallet::CommitTransaction does, minus the broadcast: the
-        // record is already durable, now memory learns the payment and its
-        // inputs become spent.
-        auto locked_chain = m_wallet.chain().lock();
-        LOCK(m_wallet.cs_wallet);
-        // No checkpoint when the batch closes (fFlushOnClose = false): the
-        // payment is already durable, through the committed and flushed log.
-        if (!m_wallet.AddToWallet(WalletTxFor(tx, payment), /*fFlushOnClose=*/false)) {
-            m_wallet.WalletLogPrintf("gift codes: rewriting payment %s failed; the committed record stands\n",
-                                     tx->GetHash().ToString());
+        // INVARIANT: the ledger's records and the wallet's copy of the
+        // payment are one database transaction, on disk before this returns.
+        const auto commit_start = std::chrono::steady_clock::now();
+        const CWalletTx wtx = WalletTxFor(tx, request.code);
+        WalletBatch batch(m_wallet.GetDBHandle(), "r+", /*_fFlushOnClose=*/false);
+        if (!batch.TxnBegin()) return Status(StatusCode::kStoreFailure, "cannot begin a wallet database transaction");
+        if (!WalletStore::WriteRecords(batch, records_for(payment)) || !batch.WriteTx(wtx)) {
+            batch.TxnAbort();
+            return Status(StatusCode::kStoreFailure, "the wallet database refused a write; nothing was paid");
         }
-        for (const CTxIn& txin : tx->vin) {
-            auto it = m_wallet.mapWallet.find(txin.prevout.hash);
-            if (it == m_wallet.mapWallet.end()) continue;
-            it->second.BindWallet(&m_wallet);
-            m_wallet.NotifyTransactionChanged(&m_wallet, it->first, CT_UPDATED);
+        WalletStore::CommitOrStop(m_wallet, batch, Durability::kPowerLoss);
+        done.commit_us = MicrosSince(commit_start);
+
+        // Committed: whatever happens now, the ledger must learn it. The
+        // wallet takes the payment into memory through the same batch.
+        const auto adopt_start = std::chrono::steady_clock::now();
+        try {
+            if (m_fail_adoption) throw std::runtime_error("adoption failure injected by -giftcodetestfault=adopt");
+            m_wallet.AddSentTransaction(wtx, batch);
+        } catch (const std::exception& e) {
+            m_wallet.WalletLogPrintf("gift codes: WARNING: the wallet did not take committed payment %s (%s); it is "
+                                     "put back from its record\n",
+                                     tx->GetHash().ToString(), e.what());
         }
-        UnlockInputs(*tx);
-        Forget(payment.txid);
+        done.adopted = m_wallet.GetWalletTx(tx->GetHash()) != nullptr;
+        done.adopt_us = MicrosSince(adopt_start);
+        return done;
     }
 
-    void DiscardPayment(const Payment& payment) override
+    //! Coin selection and signing. Outputs below -giftcodemininput are held
+    //! back (locked for this call, under cs_wallet, so no one else sees it)
+    //! while larger ones suffice: this node's coin selection examines every
+    //! candidate on each of its passes, and a flood of tiny outputs turns
+    //! that into seconds per payment. Only if the larger coins cannot pay is
+    //! every output considered. Coin selection itself already prefers
+    //! confirmed coins, so a payment chains on unconfirmed change only when
+    //! nothing confirmed suffices.
+    bool Build(interfaces::Chain::Lock& locked_chain, const std::vector<CRecipient>& recipients, CTransactionRef& tx,
+               CAmount& fee, std::string& error) EXCLUSIVE_LOCKS_REQUIRED(m_wallet.cs_wallet)
     {
-        CTransactionRef tx = Built(payment.txid);
-        if (tx) {
-            LOCK(m_wallet.cs_wallet);
-            UnlockInputs(*tx);
+        for (const bool hold_small : {m_min_input > 0, false}) {
+            const std::vector<COutPoint> held = hold_small ? HoldSmallOutputs() : std::vector<COutPoint>{};
+            CCoinControl coin_control;
+            int change_pos = -1;
+            error.clear();
+            const bool built =
+                m_wallet.CreateTransaction(locked_chain, recipients, tx, fee, change_pos, error, coin_control);
+            for (const COutPoint& outpoint : held) m_wallet.UnlockCoin(outpoint);
+            if (built) return true;
+            if (!hold_small || held.empty()) break;
         }
-        Forget(payment.txid);
+        return false;
     }
 
-    BroadcastOutcome Broadcast(const Txid& txid) override
+    //! Why a payment of `amount` could not be built, told from the wallet's
+    //! balances rather than from its (translatable) error text.
+    Status WhyNotBuilt(CAmount amount, const std::string& error) EXCLUSIVE_LOCKS_REQUIRED(m_wallet.cs_wallet)
     {
-        auto locked_chain = m_wallet.chain().lock();
-        LOCK(m_wallet.cs_wallet);
-        auto it = m_wallet.mapWallet.find(ToUint256(txid));
-        if (it == m_wallet.mapWallet.end()) return {false, "the payment is not in the wallet"};
-        CWalletTx& wtx = it->second;
-        if (!m_wallet.GetBroadcastTransactions()) {
-            return {false, "the wallet does not broadcast (-walletbroadcast=0)"};
+        // A payment's fee stays below -maxtxfee; with that much on top, the
+        // amount is surely payable.
+        const CAmount needed = amount + m_wallet.m_default_max_tx_fee;
+        const CWallet::Balance balance = m_wallet.GetBalance(/*min_depth=*/0, /*avoid_reuse=*/false);
+        const CAmount held = balance.m_mine_trusted + balance.m_mine_untrusted_pending + balance.m_mine_immature;
+        const CAmount spendable = m_wallet.GetAvailableBalance();
+        if (spendable >= needed) {
+            return Status(StatusCode::kPaymentFailed, error.empty() ? "could not build the payment" : error);
         }
-        const int depth = wtx.GetDepthInMainChain();
-        if (depth > 0) return {true, ""};
-        if (depth < 0) return {false, "a conflicting transaction is confirmed"};
-        if (wtx.isAbandoned()) return {false, "the payment was abandoned"};
-        std::string error;
-        if (wtx.SubmitMemoryPoolAndRelay(error, true) || wtx.InMempool()) return {true, ""};
-        return {false, error.empty() ? "not accepted by the mempool" : error};
+        if (held >= needed) {
+            return Status(StatusCode::kFundsPending,
+                          "the wallet holds enough, but not in coins it can spend now (unconfirmed, immature or "
+                          "locked); retry after the next block");
+        }
+        return Status(StatusCode::kInsufficientFunds, "Insufficient funds");
     }
 
-    Status ListTaggedPayments(std::vector<TaggedPayment>& payments) override
-    {
-        LOCK(m_wallet.cs_wallet);
-        for (const auto& entry : m_wallet.mapWallet) {
-            auto tag = entry.second.mapValue.find(PAYMENT_TAG);
-            if (tag == entry.second.mapValue.end()) continue;
-            Result<CodeId> id = CodeId::FromHex(tag->second);
-            if (!id.ok()) {
-                return Status(StatusCode::kCorruption, "wallet transaction " + entry.first.ToString() +
-                                                           " carries a malformed gift-code tag");
-            }
-            payments.push_back({id.value(), FromUint256(entry.first)});
-        }
-        return Status::Ok();
-    }
-
-private:
-    CWalletTx WalletTxFor(const CTransactionRef& tx, const Payment& payment)
+    CWalletTx WalletTxFor(const CTransactionRef& tx, const CodeId& code)
     {
         CWalletTx wtx(&m_wallet, tx);
-        wtx.mapValue[PAYMENT_TAG] = payment.code.ToHex();
+        wtx.mapValue[PAYMENT_TAG] = code.ToHex();
         wtx.fTimeReceivedIsTxTime = true;
         wtx.fFromMe = true;
         return wtx;
     }
+
     //! Locks every output of the wallet's transactions below the threshold
     //! that is not locked already, and returns them. Ownership and spent
     //! state are not checked: locking an output that is not spendable
@@ -318,27 +411,10 @@ private:
         }
         return held;
     }
-    void UnlockInputs(const CTransaction& tx) EXCLUSIVE_LOCKS_REQUIRED(m_wallet.cs_wallet)
-    {
-        for (const CTxIn& txin : tx.vin) m_wallet.UnlockCoin(txin.prevout);
-    }
-    CTransactionRef Built(const Txid& txid)
-    {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        auto it = m_built.find(txid);
-        return it == m_built.end() ? nullptr : it->second;
-    }
-    void Forget(const Txid& txid)
-    {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        m_built.erase(txid);
-    }
 
     CWallet& m_wallet;
     const CAmount m_min_input;
-    std::mutex m_mutex;
-    //! Payments built and not yet adopted or discarded.
-    std::map<Txid, CTransactionRef> m_built;
+    const bool m_fail_adoption;
 };
 
 class WalletChainView : public ChainView {
@@ -347,18 +423,35 @@ public:
 
     TxChainState GetTxState(const Txid& txid) override
     {
-        auto locked_chain = m_wallet.chain().lock();
-        LOCK(m_wallet.cs_wallet);
         TxChainState state;
-        const CWalletTx* wtx = m_wallet.GetWalletTx(ToUint256(txid));
-        if (!wtx) return state;
-        state.known = true;
-        const int depth = wtx->GetDepthInMainChain();
-        state.confirmations = std::max(depth, 0);
-        state.conflicted = depth < 0;
-        state.abandoned = wtx->isAbandoned();
-        state.in_mempool = wtx->InMempool();
+        try {
+            auto locked_chain = m_wallet.chain().lock();
+            LOCK(m_wallet.cs_wallet);
+            const CWalletTx* wtx = m_wallet.GetWalletTx(ToUint256(txid));
+            if (!wtx) return state;
+            state.known = true;
+            const int depth = wtx->GetDepthInMainChain();
+            state.confirmations = std::max(depth, 0);
+            state.conflicted = depth < 0;
+            state.conflict_depth = std::max(-depth, 0);
+            state.abandoned = wtx->isAbandoned();
+            state.in_mempool = wtx->InMempool();
+            auto replaced = wtx->mapValue.find(REPLACED_BY_TAG);
+            if (replaced != wtx->mapValue.end()) {
+                Txid by;
+                if (TxidFromHex(replaced->second, by)) state.replaced_by = by;
+            }
+        } catch (const std::exception&) {
+            // Reported as unknown; the next block asks again.
+        }
         return state;
+    }
+
+    int TipHeight() override
+    {
+        auto locked_chain = m_wallet.chain().lock();
+        const Optional<int> height = locked_chain->getHeight();
+        return height ? *height : -1;
     }
 
 private:

@@ -4,9 +4,11 @@
 // Store: records under the wallet database key ("giftcode", key); one
 // Berkeley DB transaction per batch, under cs_wallet; kPowerLoss commits
 // flush the database log to disk before returning.
-// Payer: CreateTransaction (confirmed coins first), the payment's CWalletTx
-// written in the same database transaction as the redeemed record, adopted
-// into the wallet's memory only after that commit, broadcast after that.
+// Payer: one operation under chain().lock() and cs_wallet from coin selection
+// to adoption: CreateTransaction (confirmed coins first), the payment's
+// CWalletTx written in the same database transaction as the redeemed record,
+// committed with DB_TXN_SYNC, then taken into the wallet's memory through
+// the same batch (CWallet::AddSentTransaction). Broadcast comes after.
 #ifndef GIFTCODE_HOST_WALLET_PORTS_H
 #define GIFTCODE_HOST_WALLET_PORTS_H
 
@@ -37,6 +39,9 @@ Network ActiveNetwork();
 //! larger ones suffice. CheckOptions has validated it.
 int64_t MinRedemptionInput();
 
+//! -giftcodetestfault names `step` (regtest only; CheckOptions enforces it).
+bool TestFault(const std::string& step);
+
 //! One wallet's ports and ledger. The ledger is null when it could not open;
 //! `error` then says why.
 struct WalletGiftCodes {
@@ -47,7 +52,10 @@ struct WalletGiftCodes {
     std::unique_ptr<Randomness> randomness;
     std::unique_ptr<AddressValidator> addresses;
     std::unique_ptr<Ledger> ledger;  // last: destroyed before the ports it uses
+    StatusCode error_code{StatusCode::kOk};
     std::string error;
+    //! Height of the last failed consistency check that was logged.
+    int reported_inconsistency{-1};
 };
 
 //! The gift-code state of a loaded wallet, or null if it has none.
