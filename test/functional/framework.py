@@ -1114,6 +1114,30 @@ _BDB_PAGE_HEADER = 26
 GIFTCODE_KEY_PREFIX = b"\x08giftcode\x11c"
 
 
+def assert_paid_exactly_once(found, total):
+    """Fails unless assess_payments found every holder paid exactly once:
+    nothing conflicted, unconfirmed, unpaid, paid twice, of a wrong amount,
+    or tagged other than once."""
+    for kind in ("conflicted", "unconfirmed", "unpaid", "overpaid", "wrong_amount", "tags"):
+        assert_true(not found[kind], "%d of %d codes %s (first: %s)" % (len(found[kind]), total, kind,
+                                                                       ", ".join(found[kind][:5])))
+
+
+def assert_ledger_settled(node, wallet, redeemed_amount):
+    """Fails unless the wallet's ledger has nothing unbroadcast or under
+    attention, a clean consistency check, every redeemed code's payment
+    confirmed or buried, and `redeemed_amount` paid in all."""
+    info = node.rpc("getgiftcodeinfo", wallet=wallet)
+    assert_equal(info["unbroadcast"], [], "unbroadcast")
+    assert_true(info["consistency"]["checked"] and info["consistency"]["clean"],
+                "consistency clean: %r" % (info["consistency"],))
+    assert_equal(info.get("attention"), [], "getgiftcodeinfo.attention")
+    states = {v["id"]: v.get("payment_state") for v in redeemed_views(node, wallet).values()}
+    wrong = {k: v for k, v in states.items() if v not in ("confirmed", "buried")}
+    assert_equal(wrong, {}, "codes whose payment_state is not confirmed or buried")
+    assert_equal(info["redeemed_amount"], redeemed_amount)
+
+
 def corrupt_giftcode_record(wallet_file, code_id=None):
     """Overwrites, in place, every byte of the stored value of one gift-code
     record of a Berkeley DB wallet file with 0xff (its length prefix is

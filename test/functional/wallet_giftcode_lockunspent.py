@@ -21,8 +21,8 @@ and the consistency check is clean.
 
 from decimal import Decimal
 
-from framework import (GiftCodeTest, RedemptionStorm, assert_equal, assert_true, assess_payments,
-                       redeemed_views)
+from framework import (GiftCodeTest, RedemptionStorm, assert_equal, assert_ledger_settled,
+                       assert_paid_exactly_once, assess_payments)
 
 CODES = 90
 AMOUNT = Decimal("0.05")
@@ -65,22 +65,12 @@ class LockUnspentTest(GiftCodeTest):
         self.log.info("every payment confirmed, none conflicted; every holder paid exactly once")
         expected = {codes[i]["id"]: (holders[i], AMOUNT) for i in range(CODES)}
         found = assess_payments(node, "issuer", expected, first_height)
-        for kind in ("conflicted", "unconfirmed", "unpaid", "overpaid", "wrong_amount", "tags"):
-            assert_true(not found[kind], "%d of %d codes %s (first: %s)" % (len(found[kind]), CODES, kind,
-                                                                           ", ".join(found[kind][:5])))
+        assert_paid_exactly_once(found, CODES)
         for i, reply in storm.replies.items():
             assert_equal(reply["id"], codes[i]["id"])
 
         self.log.info("nothing unbroadcast or waiting for attention; payment_state confirmed; consistency clean")
-        info = issuer.getgiftcodeinfo()
-        assert_equal(info["unbroadcast"], [], "unbroadcast")
-        assert_true(info["consistency"]["checked"] and info["consistency"]["clean"],
-                    "consistency clean: %r" % (info["consistency"],))
-        assert_equal(info.get("attention"), [], "getgiftcodeinfo.attention")
-        states = {v["id"]: v.get("payment_state") for v in redeemed_views(node, "issuer").values()}
-        wrong = {k: v for k, v in states.items() if v not in ("confirmed", "buried")}
-        assert_equal(wrong, {}, "codes whose payment_state is not confirmed or buried")
-        assert_equal(info["redeemed_amount"], AMOUNT * CODES)
+        assert_ledger_settled(node, "issuer", AMOUNT * CODES)
 
 
 if __name__ == "__main__":

@@ -18,8 +18,8 @@ conflicted payments, sends and unlock calls, and the wall time.
 
 from decimal import Decimal
 
-from framework import (GiftCodeTest, RedemptionStorm, assert_equal, assert_true, assess_payments,
-                       redeemed_views, tagged_payments)
+from framework import (GiftCodeTest, RedemptionStorm, assert_equal, assert_ledger_settled,
+                       assert_paid_exactly_once, assess_payments, tagged_payments)
 
 CODES = 300
 AMOUNT = Decimal("0.01")
@@ -71,20 +71,10 @@ class StormTest(GiftCodeTest):
                       len(found["conflicted"]), len(found["unpaid"]), len(found["overpaid"]), storm.sends,
                       storm.unlock_calls, storm.wall)
         assert_equal(len(storm.replies), CODES, "codes redeemed")
-        for kind in ("conflicted", "unconfirmed", "unpaid", "overpaid", "wrong_amount", "tags"):
-            assert_true(not found[kind], "%d of %d codes %s (first: %s)" % (len(found[kind]), CODES, kind,
-                                                                           ", ".join(found[kind][:5])))
+        assert_paid_exactly_once(found, CODES)
         assert_equal(payments, CODES, "tagged payments")
 
-        info = issuer.getgiftcodeinfo()
-        assert_equal(info["unbroadcast"], [], "unbroadcast")
-        assert_true(info["consistency"]["checked"] and info["consistency"]["clean"],
-                    "consistency clean: %r" % (info["consistency"],))
-        assert_equal(info.get("attention"), [], "getgiftcodeinfo.attention")
-        states = {v["id"]: v.get("payment_state") for v in redeemed_views(node, "issuer").values()}
-        wrong = {k: v for k, v in states.items() if v not in ("confirmed", "buried")}
-        assert_equal(wrong, {}, "codes whose payment_state is not confirmed or buried")
-        assert_equal(info["redeemed_amount"], AMOUNT * CODES)
+        assert_ledger_settled(node, "issuer", AMOUNT * CODES)
 
 
 if __name__ == "__main__":
