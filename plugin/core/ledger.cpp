@@ -454,7 +454,8 @@ Result<Redemption> Ledger::Redeem(const std::string& code_text, const std::strin
     m_first_broadcast_done.notify_all();
     redemption.broadcast = outcome.accepted;
     redemption.broadcast_error = outcome.reason;
-    redemption.payment_state = PaymentStateOf(m_ports.chain.GetTxState(redemption.txid));
+    // Committed a moment ago, so unconfirmed: the broadcast says where it is.
+    redemption.payment_state = outcome.accepted ? PaymentState::kMempool : PaymentState::kNotInMempool;
     return redemption;
 }
 
@@ -550,13 +551,11 @@ Redemption Ledger::AwaitFirstBroadcast(Redemption replay)
     replay.payment_state = view.payment_state;
     replay.broadcast = state.in_mempool || state.confirmations > 0;
     if (!replay.broadcast) {
+        // The mempool's own refusal says most; otherwise the state's reason.
         MutexLock lock(m_mutex);
         auto it = m_broadcast_errors.find(replay.txid);
-        if (replay.payment_state != PaymentState::kNotInMempool) {
-            replay.broadcast_error = ReasonFor(replay.payment_state, state);
-        } else {
-            replay.broadcast_error = it != m_broadcast_errors.end() ? it->second : "not in the mempool";
-        }
+        const bool refused = replay.payment_state == PaymentState::kNotInMempool && it != m_broadcast_errors.end();
+        replay.broadcast_error = refused ? it->second : ReasonFor(replay.payment_state, state);
     }
     return replay;
 }
@@ -819,6 +818,12 @@ void Ledger::RecordTiming(Phase phase, uint64_t us)
 {
     MutexLock lock(m_mutex);
     m_timings[phase].Add(us);
+}
+
+ConsistencyReport Ledger::Consistency()
+{
+    MutexLock lock(m_mutex);
+    return m_consistency;
 }
 
 LedgerInfo Ledger::Info()

@@ -228,6 +228,8 @@ public:
     std::vector<PaymentNotice> FollowPayments();
 
     LedgerInfo Info();
+    //! The last consistency check (Info() has it too, with everything else).
+    ConsistencyReport Consistency();
 
     const LedgerPolicy& policy() const { return m_policy; }
 

@@ -68,6 +68,9 @@ void OnWalletLoaded(const std::shared_ptr<CWallet>& wallet)
     if (ledger.ok()) {
         state->ledger = std::move(ledger.value());
         LogOpened(*wallet, *state->ledger);
+        const ConsistencyReport consistency = state->ledger->Consistency();
+        state->logged_mismatch = {consistency.redeemed_without_payment.size(),
+                                  consistency.payment_without_redemption.size()};
         for (const PaymentNotice& notice : state->ledger->Info().attention) LogNotice(*wallet, notice);
     } else {
         state->error_code = ledger.status().code();
@@ -97,9 +100,13 @@ void OnBlockConnected(CWallet& wallet)
     std::shared_ptr<WalletGiftCodes> state = FindWalletGiftCodes(&wallet);
     if (!state || !state->ledger) return;
     for (const PaymentNotice& notice : state->ledger->FollowPayments()) LogNotice(wallet, notice);
-    const ConsistencyReport consistency = state->ledger->Info().consistency;
-    if (consistency.checked && !consistency.clean() && consistency.height != state->reported_inconsistency) {
-        state->reported_inconsistency = consistency.height;
+    // Logged when a mismatch appears or changes, not again on every block.
+    const ConsistencyReport consistency = state->ledger->Consistency();
+    const std::pair<size_t, size_t> mismatch{consistency.redeemed_without_payment.size(),
+                                             consistency.payment_without_redemption.size()};
+    if (consistency.checked && mismatch != state->logged_mismatch) {
+        state->logged_mismatch = mismatch;
+        if (consistency.clean()) return;
         wallet.WalletLogPrintf("gift codes: WARNING: CONSISTENCY CHECK FAILED at height %d: %u redeemed codes "
                                "without their payment, %u tagged payments without a redeemed code. Nothing was "
                                "changed; see getgiftcodeinfo.\n",

@@ -167,7 +167,6 @@ public:
             auto locked_chain = m_wallet.chain().lock();
             LOCK(m_wallet.cs_wallet);
             auto it = m_wallet.mapWallet.find(tx->GetHash());
-            WalletBatch batch(m_wallet.GetDBHandle(), "r+", /*_fFlushOnClose=*/false);
             if (it != m_wallet.mapWallet.end()) {
                 // Held, but its tag may be gone (a rescan after
                 // -zapwallettxes=2 finds the transaction without it).
@@ -177,11 +176,13 @@ public:
                     return Status(StatusCode::kCorruption, "the wallet holds the payment tagged with another code");
                 }
                 it->second.mapValue[PAYMENT_TAG] = code.ToHex();
+                WalletBatch batch(m_wallet.GetDBHandle(), "r+", /*_fFlushOnClose=*/false);
                 if (!batch.WriteTx(it->second)) return Status(StatusCode::kStoreFailure, "could not re-tag the payment");
                 m_wallet.WalletLogPrintf("gift codes: payment %s tagged again with code %s\n",
                                          tx->GetHash().ToString(), code.ShortHex());
                 return Status::Ok();
             }
+            WalletBatch batch(m_wallet.GetDBHandle(), "r+", /*_fFlushOnClose=*/false);
             m_wallet.AddSentTransaction(WalletTxFor(tx, code), batch);
             if (!m_wallet.GetWalletTx(tx->GetHash())) {
                 return Status(StatusCode::kStoreFailure, "the wallet did not take the payment");

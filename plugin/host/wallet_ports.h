@@ -17,6 +17,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 class CWallet;
 
@@ -54,8 +55,8 @@ struct WalletGiftCodes {
     std::unique_ptr<Ledger> ledger;  // last: destroyed before the ports it uses
     StatusCode error_code{StatusCode::kOk};
     std::string error;
-    //! Height of the last failed consistency check that was logged.
-    int reported_inconsistency{-1};
+    //! Sizes of the consistency mismatch last logged ({0, 0}: clean).
+    std::pair<size_t, size_t> logged_mismatch{0, 0};
 };
 
 //! The gift-code state of a loaded wallet, or null if it has none.
