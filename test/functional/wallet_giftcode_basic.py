@@ -196,6 +196,7 @@ class BasicTest(GiftCodeTest):
         assert_equal(paid, [Decimal("1.5")], "exactly one output of exactly the amount to the payee")
 
         self.log.info("the payee sees exactly the amount")
+        node.sync_callbacks()  # the payee wallet learns of the payment asynchronously
         assert_equal(payee.getreceivedbyaddress(address, 0), Decimal("1.5"))
         assert_equal(payee.gettransaction(txid_a)["amount"], Decimal("1.5"))
 
@@ -227,6 +228,7 @@ class BasicTest(GiftCodeTest):
         assert_equal(sorted(node.rpc("getrawmempool")), mempool)
         assert_equal(len(issuer.listtransactions("*", 1000)), issuer_txs_before + 1)
         assert_equal(issuer.getbalances()["mine"]["trusted"], trusted_before - Decimal("1.5") - fee)
+        node.sync_callbacks()  # the payee wallet learns of the payment asynchronously
         assert_equal(payee.getreceivedbyaddress(address, 0), Decimal("1.5"))
 
         self.log.info("mine: the payment confirms")
@@ -247,6 +249,7 @@ class BasicTest(GiftCodeTest):
         address_b = payee.getnewaddress()
         rb = issuer.redeemgiftcode(code=code_b, address=address_b)
         assert_equal((rb["id"], rb["amount"], rb["replay"], rb["broadcast"]), (id_b, Decimal("0.25"), False, True))
+        node.sync_callbacks()  # the payee wallet learns of the payment asynchronously
         assert_equal(payee.getreceivedbyaddress(address_b, 0), Decimal("0.25"))
         assert_equal(issuer.listgiftcodes("redeemed")["total"], 2)
         assert_equal(issuer.listgiftcodes("issued", "batch")["total"], 4)

@@ -108,6 +108,7 @@ class ConcurrencyTest(GiftCodeTest):
         win = self.check_one_payment(code, results)
         assert_equal(sum(1 for _, r in results if r["replay"]), 119)
         assert_equal(set(t["txid"] for t in w.listtransactions("*", 100000)) - txids_before, {win["txid"]})
+        self.node.sync_callbacks()  # the payee wallet learns of the payment asynchronously
         assert_equal(payee.getreceivedbyaddress(address, 0), Decimal("0.7"))
         self.check_tags()
 
@@ -120,6 +121,7 @@ class ConcurrencyTest(GiftCodeTest):
         results = self.fire(calls)
         win = self.check_one_payment(code, results)
         self.log.info("round 2 winner: %s address", "the shared" if win["address"] == same else "a single-caller")
+        self.node.sync_callbacks()
         for call, _ in results:
             got = payee.getreceivedbyaddress(call[2], 0)
             assert_equal(got, Decimal("0.8") if call[2] == win["address"] else Decimal("0"))

@@ -82,6 +82,7 @@ class MultiWalletTest(GiftCodeTest):
         r = node.rpc("redeemgiftcode", a[0]["code"], bob_address, wallet="alice")
         assert_equal((r["id"], r["amount"], r["replay"], r["broadcast"]), (a[0]["id"], Decimal("2"), False, True))
         assert_equal(alice.getbalances()["mine"]["trusted"], alice_trusted - Decimal("2") - r["fee"])
+        node.sync_callbacks()  # the payee wallet learns of the payment asynchronously
         bob_balances = bob.getbalances()["mine"]
         assert_equal(bob_balances["trusted"], bob_trusted)
         assert_equal(bob_balances["untrusted_pending"], Decimal("2"))
@@ -98,6 +99,7 @@ class MultiWalletTest(GiftCodeTest):
         alice_address = alice.getnewaddress()
         rb = bob.redeemgiftcode(b[0]["code"], alice_address)
         assert_equal((rb["amount"], rb["replay"]), (Decimal("3"), False))
+        node.sync_callbacks()  # the payee wallet learns of the payment asynchronously
         assert_equal(alice.getreceivedbyaddress(alice_address, 0), Decimal("3"))
         assert_equal(tagged_payments(node, "bob"), {b[0]["id"]: {rb["txid"]}})
         node.mine(1, miner_address)
@@ -117,6 +119,7 @@ class MultiWalletTest(GiftCodeTest):
         enc.walletpassphrase(PASSPHRASE, 600)
         re_ = enc.redeemgiftcode(e[0]["code"], payee_address)
         assert_equal((re_["amount"], re_["replay"], re_["broadcast"]), (Decimal("1.25"), False, True))
+        node.sync_callbacks()  # the payee wallet learns of the payment asynchronously
         assert_equal(bob.getreceivedbyaddress(payee_address, 0), Decimal("1.25"))
         enc.walletlock()
         assert_equal(enc.redeemgiftcode(e[0]["code"], payee_address)["txid"], re_["txid"])
