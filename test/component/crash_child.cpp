@@ -2,15 +2,23 @@
 // READY, then until it is killed: one thread creates codes in small batches,
 // printing "NEW <id>" for each once Create returned, and three threads
 // redeem codes (mostly fresh ones, some old ones again), printing
-// "ACK <id> <txid>" after each redemption the ledger reported as committed.
+// "SENT <id> <txid>" when the ledger hands the payment to the payer's
+// Broadcast (it has left the node) and "ACK <id> <txid>" after each
+// redemption the ledger reported as committed.
 // Usage:
-//   crash_child DB_DIR CODES_FILE SEED
+//   crash_child DB_DIR CODES_FILE SEED [MODE JOURNAL]
+// MODE "powerloss" opens the store through the power-loss Env journalling to
+// JOURNAL (see fault_env.h), so that the parent can cut the power after the
+// kill; "powerloss-nosync" does too, over a store that syncs no commit.
 #include "ledger.h"
 
 #include "fakes.h"
+#include "fault_env.h"
 #include "leveldb_store.h"
 
 #include <unistd.h>
+
+#include <leveldb/env.h>
 
 #include <fstream>
 #include <iostream>
@@ -35,8 +43,9 @@ void WriteLine(const std::string& line)
 
 int main(int argc, char** argv)
 {
-    if (argc != 4) {
-        std::cerr << "usage: crash_child DB_DIR CODES_FILE SEED\n";
+    const std::string mode = argc == 6 ? argv[4] : "";
+    if ((argc != 4 && argc != 6) || (argc == 6 && mode != "powerloss" && mode != "powerloss-nosync")) {
+        std::cerr << "usage: crash_child DB_DIR CODES_FILE SEED [powerloss|powerloss-nosync JOURNAL]\n";
         return 2;
     }
     std::vector<std::string> codes;
@@ -45,9 +54,14 @@ int main(int argc, char** argv)
     if (codes.empty()) return 2;
     const uint64_t seed = std::stoull(argv[3]);
 
-    LevelDbStore store(argv[1]);
+    std::unique_ptr<leveldb::Env> env;
+    if (!mode.empty()) env = MakePowerLossEnv(argv[5]);
+    LevelDbStore store(argv[1], env.get(), mode == "powerloss-nosync" ? SyncedCommits::kNone : SyncedCommits::kAsAsked);
     FakeNode node(store, 1000000 * COIN, seed + 1000000);
     node.payer.SetLatencyMicros(500);
+    // The ledger broadcasts a payment only after its commit returned.
+    node.payer.SetWhileBroadcasting(
+        [](const Payment& p) { WriteLine("SENT " + p.code.ToHex() + " " + TxidToHex(p.txid)); });
     Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(node.ports(), node.policy());
     if (!ledger.ok()) {
         std::cerr << "open failed: " << ledger.status().message() << "\n";

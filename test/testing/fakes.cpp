@@ -5,6 +5,7 @@
 
 #include <cassert>
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -258,6 +259,14 @@ BroadcastOutcome FakePayer::Broadcast(const Txid& txid)
 {
     if (const int delay = m_broadcast_delay_us; delay > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay));
     ++m_broadcasts;
+    std::function<void(const Payment&)> hook;
+    std::optional<Payment> payment;
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        hook = m_while_broadcasting;
+        if (auto it = m_payments.find(txid); hook && it != m_payments.end()) payment = it->second;
+    }
+    if (payment) hook(*payment);
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         if (!m_broadcast_failure.empty()) return {false, m_broadcast_failure};
@@ -285,6 +294,12 @@ void FakePayer::SetWhileRestoring(std::function<void()> hook)
 {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_while_restoring = std::move(hook);
+}
+
+void FakePayer::SetWhileBroadcasting(std::function<void(const Payment&)> hook)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_while_broadcasting = std::move(hook);
 }
 
 std::map<Txid, FakePayer::Recorded> FakePayer::RecordedPayments(TestStore& store)

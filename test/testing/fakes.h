@@ -134,6 +134,10 @@ public:
     //! A RestorePayment that puts a payment back runs `hook` after the
     //! wallet took it, before it returns. An empty function removes it.
     void SetWhileRestoring(std::function<void()> hook);
+    //! Broadcast of a payment this payer built runs `hook` with it before
+    //! it answers, whatever the answer: from then on the payment may be on
+    //! the network. An empty function removes it.
+    void SetWhileBroadcasting(std::function<void(const Payment&)> hook);
     Amount balance() const { return m_balance; }
     int adopted() const { return m_adopted; }
     int restored() const { return m_restored; }
@@ -168,6 +172,7 @@ private:
     std::string m_broadcast_failure;
     std::function<void()> m_while_paying;
     std::function<void()> m_while_restoring;
+    std::function<void(const Payment&)> m_while_broadcasting;
     //! Every payment built, by txid.
     std::map<Txid, Payment> m_payments;
 };

@@ -14,10 +14,11 @@ constexpr char WALLET_PREFIX = 'w';
 
 } // namespace
 
-LevelDbStore::LevelDbStore(const std::string& path)
+LevelDbStore::LevelDbStore(const std::string& path, leveldb::Env* env, SyncedCommits synced) : m_synced(synced)
 {
     leveldb::Options options;
     options.create_if_missing = true;
+    if (env) options.env = env;
     leveldb::DB* db = nullptr;
     leveldb::Status s = leveldb::DB::Open(options, path, &db);
     if (!s.ok()) throw std::runtime_error("cannot open LevelDB at " + path + ": " + s.ToString());
@@ -60,7 +61,14 @@ Status LevelDbStore::CommitWithWallet(const RecordWrites& ledger, const RecordWr
         }
     }
     leveldb::WriteOptions options;
-    options.sync = durability == Durability::kPowerLoss;
+    switch (m_synced) {
+    case SyncedCommits::kAsAsked:
+        options.sync = durability == Durability::kPowerLoss;
+        break;
+    case SyncedCommits::kNone:
+        options.sync = false;
+        break;
+    }
     leveldb::Status s = m_db->Write(options, &batch);
     if (!s.ok()) return Status(StatusCode::kStoreFailure, s.ToString());
     return Status::Ok();
