@@ -101,6 +101,10 @@ public:
                 batch.TxnAbort();
                 return Status(StatusCode::kStoreFailure, "the wallet database refused a write; nothing was changed");
             }
+            if (durability == Durability::kPowerLoss && !FlushLog(m_wallet)) {
+                batch.TxnAbort();
+                return Status(StatusCode::kStoreFailure, std::string(LOG_REFUSED) + "nothing was changed");
+            }
             CommitOrStop(m_wallet, batch, durability);
         } catch (const std::exception& e) {
             return Thrown(e.what());
@@ -116,6 +120,25 @@ public:
             }
         }
         return true;
+    }
+
+    static constexpr const char* LOG_REFUSED =
+        "the wallet database could not write its log to disk (is the disk full or failing?); ";
+
+    //! Writes the log records of every open transaction to disk and syncs
+    //! them, before any commit record. A disk that is full or failing
+    //! refuses them here, where aborting the transaction certainly leaves
+    //! nothing behind (recovery drops a transaction without its commit
+    //! record): the caller reports kStoreFailure and the node runs on.
+    //! True for a wallet without a database environment (a mock).
+    static bool FlushLog(CWallet& wallet)
+    {
+        BerkeleyDatabase& database = wallet.GetDBHandle();
+        if (!database.env || !database.env->dbenv) return true;
+        const int error = database.env->dbenv->log_flush(nullptr);
+        if (error == 0) return true;
+        wallet.WalletLogPrintf("gift codes: the wallet database could not write its log: %s\n", DbEnv::strerror(error));
+        return false;
     }
 
     //! Commits the open database transaction of `batch`; with kPowerLoss its
@@ -320,6 +343,10 @@ private:
         if (!WalletStore::WriteRecords(batch, records_for(payment)) || !batch.WriteTx(wtx)) {
             batch.TxnAbort();
             return Status(StatusCode::kStoreFailure, "the wallet database refused a write; nothing was paid");
+        }
+        if (!WalletStore::FlushLog(m_wallet)) {
+            batch.TxnAbort();
+            return Status(StatusCode::kStoreFailure, std::string(WalletStore::LOG_REFUSED) + "nothing was paid");
         }
         WalletStore::CommitOrStop(m_wallet, batch, Durability::kPowerLoss);
         done.commit_us = MicrosSince(commit_start);
