@@ -257,6 +257,10 @@ class Node:
         self.rpc_port = None
         self.p2p_port = None
         self.process = None
+        #: extra environment variables of the process (for example a preload)
+        self.env = {}
+        #: files beside the data directory that cleanup() removes with it
+        self.side_files = []
         self._stdout = None
         self._stderr = None
         self._ids = 0
@@ -346,7 +350,8 @@ class Node:
             self._stderr = open(os.path.join(self.datadir, "stderr.txt"), "ab")
             self.log.debug("starting: %s", " ".join(self._args()))
             self.process = subprocess.Popen(self._args(), stdin=subprocess.DEVNULL, stdout=self._stdout,
-                                            stderr=self._stderr, cwd=self.datadir)
+                                            stderr=self._stderr, cwd=self.datadir,
+                                            env=dict(os.environ, **self.env) if self.env else None)
             if not wait:
                 return
             try:
@@ -436,6 +441,11 @@ class Node:
                 log.info("kept data directory of %s: %s", self.name, self.datadir)
         else:
             shutil.rmtree(self.datadir, ignore_errors=True)
+            for path in self.side_files:
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
 
     # -- RPC ------------------------------------------------------------------
     def _next_id(self):
@@ -511,6 +521,21 @@ class Node:
                 time.sleep(0.02 + random.random() * 0.05)
                 continue
             return self.unwrap(reply, method)
+
+    def call_or_error(self, method, params, wallet=None, timeout=60):
+        """One request, sent again while the work queue is full. Returns the
+        result, or the RpcError the node answered with; raises OSError or
+        http.client.HTTPException when the node is gone."""
+        while True:
+            try:
+                reply = self.post(self.wallet_path(wallet), self.request_body(method, params), timeout)
+            except WorkQueueFull:
+                time.sleep(0.01)
+                continue
+            try:
+                return self.unwrap(reply, method)
+            except RpcError as e:
+                return e
 
     def call_with_retries(self, method, params, wallet=None, attempt_timeout=0.05, deadline=180,
                           backoff=(0.005, 0.25), give_up_when_down=False, first_timeout=None):

@@ -261,6 +261,8 @@ def main():
     parser.add_argument("--long", action="store_true",
                         help="also the long tests in %s/ (with --list: list them too)" % LONG_DIR)
     parser.add_argument("--nocleanup", action="store_true", help="keep node data directories and test files")
+    parser.add_argument("--powercut", help="libpowercut.so for the power-loss and disk tests (default: "
+                        "$GIFTCODE_POWERCUT_LIB, else build/default/test/powercut/libpowercut.so)")
     args = parser.parse_args()
 
     available = discover(args.long)
@@ -300,6 +302,8 @@ def main():
         env.pop(framework.ENV_MONACOIN_CLI, None)
     if args.nocleanup:
         env[framework.ENV_KEEP_DATADIR] = "1"
+    if args.powercut:
+        env["GIFTCODE_POWERCUT_LIB"] = os.path.abspath(args.powercut)
 
     print("running %d test(s), %d at a time" % (len(tests), max(1, args.jobs)), flush=True)
     results = Runner(tests, env, args.jobs, args.timeout, args.nocleanup).run()

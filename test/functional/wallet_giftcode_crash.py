@@ -27,7 +27,7 @@ import threading
 import time
 from decimal import Decimal
 
-from framework import (RpcError, WorkQueueFull, GiftCodeTest, assert_equal, assert_true, outputs_to,
+from framework import (RpcError, GiftCodeTest, assert_equal, assert_true, outputs_to,
                        tagged_payments)
 
 ISSUER = "issuer"
@@ -42,21 +42,6 @@ class CrashTest(GiftCodeTest):
         parser.add_argument("--iterations", type=int, default=20, help="kill/restart cycles (default: 20)")
 
     # -- the storm -------------------------------------------------------------
-    def call(self, method, params, timeout=60):
-        """One request to the node, whatever its current port. Returns the
-        result or an RpcError; raises OSError/HTTPException if the node went away."""
-        node = self.node
-        while True:
-            try:
-                reply = node.post(node.wallet_path(ISSUER), node.request_body(method, params), timeout)
-            except WorkQueueFull:
-                time.sleep(0.01)
-                continue
-            try:
-                return node.unwrap(reply, method)
-            except RpcError as e:
-                return e
-
     def storm(self, pending, iteration):
         """Redeems `pending` (each code twice) from CLIENT_THREADS threads and
         issues codes from one more, until the node is killed. Returns
@@ -73,7 +58,7 @@ class CrashTest(GiftCodeTest):
                         return
                     code = work.pop()
                 try:
-                    r = self.call("redeemgiftcode", [code["code"], code["address"]])
+                    r = self.node.call_or_error("redeemgiftcode", [code["code"], code["address"]], wallet=ISSUER)
                 except (OSError, http.client.HTTPException):
                     return  # the node is gone
                 with lock:
@@ -89,7 +74,7 @@ class CrashTest(GiftCodeTest):
             amount = Decimal("0.002") + Decimal(iteration) * Decimal("0.0001")
             while not stop.is_set():
                 try:
-                    r = self.call("creategiftcode", [amount, 1, "storm-%d" % iteration])
+                    r = self.node.call_or_error("creategiftcode", [amount, 1, "storm-%d" % iteration], wallet=ISSUER)
                 except (OSError, http.client.HTTPException):
                     return
                 if isinstance(r, RpcError):
