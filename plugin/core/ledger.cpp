@@ -153,10 +153,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const Ports& ports, const LedgerPol
             Result<CodeRecord> record = DecodeCodeRecord(id.value(), value);
             if (!record.ok()) return record.status();
             const CodeRecord& r = record.value();
-            if (r.state == StoredState::kRedeemed) {
-                ledger->m_followed.emplace(r.txid, r.id);
-                ledger->m_announce_again.insert(r.txid);
-            }
+            if (r.state == StoredState::kRedeemed) ledger->m_followed.emplace(r.txid, r.id);
             ledger->m_next_sequence = std::max(ledger->m_next_sequence, r.sequence + 1);
             latest = std::max({latest, r.created_at, r.redeemed_at, r.cancelled_at});
             ledger->m_records.emplace(id.value(), std::move(record.value()));
@@ -730,6 +727,12 @@ std::optional<PaymentNotice> Ledger::FollowOne(const Txid& first_txid, const Cod
         }
     }
     PaymentState payment_state = PaymentStateOf(state);
+    // A payment in the mempool is announced again on every block: it may
+    // have reached no peer (no peer was connected when it entered the
+    // mempool, or the node lost power a moment later and took it back from
+    // the wallet at start, when the node announces nothing). A peer that
+    // already knows it is not told again.
+    if (broadcast && payment_state == PaymentState::kMempool) (void)m_ports.payer.Broadcast(record.txid);
     if (broadcast && payment_state == PaymentState::kNotInMempool) {
         const BroadcastOutcome outcome = m_ports.payer.Broadcast(record.txid);
         {
@@ -742,17 +745,6 @@ std::optional<PaymentNotice> Ledger::FollowOne(const Txid& first_txid, const Cod
             problem = "not in the mempool (" + outcome.reason + "); resubmitted on every block";
         }
     }
-    // A payment in this node's mempool from before it started may never
-    // have reached a peer: a power loss can come a moment after the
-    // broadcast, and the node announces a transaction only as it enters
-    // the mempool. The first block after start, when peers are connected,
-    // announces each once more.
-    bool announce_again = false;
-    if (broadcast) {
-        MutexLock lock(m_mutex);
-        announce_again = m_announce_again.erase(record.txid) > 0;
-    }
-    if (announce_again && payment_state == PaymentState::kMempool) (void)m_ports.payer.Broadcast(record.txid);
     // Outside the mempool but not offered to it yet (at load, before the
     // wallet resubmits its transactions; or between blocks): judged when a
     // block's follow-up has tried it.
@@ -792,10 +784,6 @@ std::vector<PaymentNotice> Ledger::Follow(bool broadcast)
         if (std::optional<PaymentNotice> notice = FollowOne(txid, id, broadcast, /*wait=*/false)) {
             notices.push_back(std::move(*notice));
         }
-    }
-    if (broadcast) {
-        MutexLock lock(m_mutex);
-        m_announce_again.clear();  // once only; left over: moved or buried meanwhile
     }
     // The check compares the index with the wallet: it needs the write lock,
     // or a payment committed a moment ago would read as unredeemed.

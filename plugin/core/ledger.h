@@ -219,10 +219,9 @@ public:
     //! Follows every payment not yet buried: puts a payment the wallet lost
     //! back, follows a replaced one to its replacement (a durable record
     //! update), resubmits one that is unconfirmed and outside the mempool,
-    //! drops the buried, and re-runs the consistency check. The first call
-    //! after Open also announces every payment in the mempool once more.
-    //! Returns the payments whose need for a human began, changed or ended.
-    //! The host
+    //! announces one in the mempool again (a peer that knows it is not told
+    //! twice), drops the buried, and re-runs the consistency check. Returns
+    //! the payments whose need for a human began, changed or ended. The host
     //! calls it after each connected block, and may hold its own locks
     //! (those the payer takes): the steps that need the write lock (a
     //! record update, the consistency check) only try it, and run on a
@@ -299,9 +298,6 @@ private:
     std::map<StatusCode, uint64_t> m_failures GC_GUARDED_BY(m_mutex);
     //! Payments of redeemed codes not yet buried, with their code.
     std::map<Txid, CodeId> m_followed GC_GUARDED_BY(m_mutex);
-    //! Payments to announce once more at the first FollowPayments: those
-    //! not buried when the ledger opened.
-    std::set<Txid> m_announce_again GC_GUARDED_BY(m_mutex);
     //! Redeemed codes whose payment needs a human.
     std::map<CodeId, PaymentNotice> m_attention GC_GUARDED_BY(m_mutex);
     //! Payments committed that the wallet has not taken (adoption failed
