@@ -42,7 +42,7 @@ import time
 from decimal import Decimal
 
 from framework import (ERR_CATCHING_UP, ERR_FUNDS_PENDING, ERR_INSUFFICIENT_FUNDS, GiftCodeTest, NodeError,
-                       RpcError, assert_equal, assert_true, outputs_to, repo_root, tagged_payments,
+                       RpcError, all_gift_codes, assert_equal, assert_true, outputs_to, repo_root, tagged_payments,
                        wait_until)
 
 sys.path.insert(0, os.path.join(repo_root(), "test", "powercut"))
@@ -77,6 +77,11 @@ class PowerLossTest(GiftCodeTest):
         self.peer.rpc("addnode", "127.0.0.1:%d" % self.issuer.p2p_port, "onetry")
         wait_until(lambda: self.issuer.rpc("getbestblockhash") == self.peer.rpc("getbestblockhash"),
                    timeout=120, what="the issuer to catch up with the peer")
+        # The node makes its chain state durable only from time to time (and
+        # at a clean stop); do it now, or every cut would take the issuer
+        # back to the chain it had at the start and each restart would
+        # validate, and rescan, all blocks since again.
+        self.issuer.flush_chain()
 
     def issue(self, count):
         holder = self.peer.wallet("holder")
@@ -177,10 +182,10 @@ class PowerLossTest(GiftCodeTest):
         c = info["consistency"]
         assert_true(c["checked"], "round %d: consistency check did not run: %s" % (round_, c.get("error")))
         self.unclean += 0 if c["clean"] else 1
-        views = {}
+        views = {c["id"]: c for c in all_gift_codes(self.issuer, ISSUER)}
         for address, txids in self.seen.items():
             ident = self.by_address[address]
-            view = views[ident] = w.getgiftcode(ident)
+            view = views[ident]
             if len(txids) > 1:
                 violations["paid_twice"].append(ident)
             if view["state"] != "redeemed":
@@ -188,7 +193,7 @@ class PowerLossTest(GiftCodeTest):
             elif view["txid"] not in txids:
                 violations["seen_paid_other_txid"].append(ident)
         for ident, txid in self.acks.items():
-            view = views.get(ident) or w.getgiftcode(ident)
+            view = views[ident]
             if view["state"] != "redeemed" or view["txid"] != txid:
                 violations["acknowledged_lost"].append(ident)
         for ident, txids in tagged_payments(self.issuer, ISSUER).items():
@@ -262,7 +267,18 @@ class PowerLossTest(GiftCodeTest):
             self.peer.rpc("generatetoaddress", 1, self.miner_address)
             redeemed = w.listgiftcodes("redeemed", None, 0, 10000)["codes"]
             return all(c["confirmations"] >= 1 for c in redeemed)
-        wait_until(settled, timeout=120, interval=0.5, what="every payment to confirm")
+        try:
+            wait_until(settled, timeout=120, interval=0.5, what="every payment to confirm")
+        except AssertionError:
+            waiting = [c for c in w.listgiftcodes("redeemed", None, 0, 10000)["codes"] if c["confirmations"] < 1]
+            issuer_pool, peer_pool = set(self.issuer.rpc("getrawmempool")), set(self.peer.rpc("getrawmempool"))
+            for c in waiting[:10]:
+                self.log.error("unconfirmed %s: %s in the issuer's mempool %s, the peer's %s; %r", c["id"], c["txid"],
+                               c["txid"] in issuer_pool, c["txid"] in peer_pool,
+                               {k: c.get(k) for k in ("payment_state", "broadcast_error", "attention")})
+            self.log.error("%d unconfirmed; mempools: issuer %d, peer %d; peers of the issuer: %d", len(waiting),
+                           len(issuer_pool), len(peer_pool), len(self.issuer.rpc("getpeerinfo")))
+            raise
         self.record_what_the_peer_saw()
         redeemed = {c["id"]: c for c in w.listgiftcodes("redeemed", None, 0, 10000)["codes"]}
         found = outputs_to(self.peer, [self.codes[i]["address"] for i in redeemed], first_height=0,
