@@ -77,10 +77,11 @@ class PowerLossTest(GiftCodeTest):
         self.peer.rpc("addnode", "127.0.0.1:%d" % self.issuer.p2p_port, "onetry")
         wait_until(lambda: self.issuer.rpc("getbestblockhash") == self.peer.rpc("getbestblockhash"),
                    timeout=120, what="the issuer to catch up with the peer")
-        # The node makes its chain state durable only from time to time (and
-        # at a clean stop); do it now, or every cut would take the issuer
-        # back to the chain it had at the start and each restart would
-        # validate, and rescan, all blocks since again.
+        # The node syncs its block files and block index only when it flushes
+        # (now and then, and at a clean stop): flush now, or every cut would
+        # lose every block since the start, and each restart would download
+        # them all again. Its chain state is written without a sync even
+        # then, so a restart still reconnects them from its own files.
         self.issuer.flush_chain()
 
     def issue(self, count):
