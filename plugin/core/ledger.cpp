@@ -144,28 +144,139 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const Ports& ports, const LedgerPol
     Status read = ports.store.ReadAll(rows);
     if (!read.ok()) return read;
     std::unique_ptr<Ledger> ledger(new Ledger(ports, policy));
+    const SideState side = ports.store.ReadSideState();
     {
+        MutexLock write_lock(ledger->m_write_mutex);
         MutexLock lock(ledger->m_mutex);
         int64_t latest = 0;
+        int64_t commits = 0;
         for (const auto& [key, value] : rows) {
+            if (IsStateKey(key)) {
+                Result<int64_t> state = DecodeLedgerState(value);
+                if (!state.ok()) return state.status();
+                commits = state.value();
+                continue;
+            }
             Result<CodeId> id = DecodeCodeKey(key);
             if (!id.ok()) return id.status();
             Result<CodeRecord> record = DecodeCodeRecord(id.value(), value);
             if (!record.ok()) return record.status();
             const CodeRecord& r = record.value();
             if (r.state == StoredState::kRedeemed) ledger->m_followed.emplace(r.txid, r.id);
+            if (r.state != StoredState::kRedeemed && !r.payment_key.empty()) {
+                ledger->m_watched[r.payment_key] = WatchedCode{r.id, r.amount};
+            }
+            ledger->m_start_waits |= r.state != StoredState::kRedeemed;
             ledger->m_next_sequence = std::max(ledger->m_next_sequence, r.sequence + 1);
             latest = std::max({latest, r.created_at, r.redeemed_at, r.cancelled_at});
             ledger->m_records.emplace(id.value(), std::move(record.value()));
         }
         // The clock never reads earlier than anything already recorded.
         ledger->m_latest_time = latest;
+        // A wallet put back from a backup holds fewer commits than the copy
+        // beside it. Counting goes on from the larger number, and sequences
+        // too: codes issued after the backup are gone from the wallet, but
+        // their sequences are not given again.
+        RestoreInfo& restore = ledger->m_restore;
+        restore.side_state = side.present;
+        restore.wallet_commits = commits;
+        restore.side_commits = side.commits;
+        restore.detected = side.present && side.commits > commits;
+        ledger->m_commits = std::max(commits, side.commits);
+        ledger->m_next_sequence = std::max(ledger->m_next_sequence, side.next_sequence);
     }
-    // Before anything is served: the wallet gets back every payment it lost
-    // and learns every replacement, so no redemption can spend a committed
-    // payment's coins again. Broadcasting waits for the first block.
+    ledger->m_opened_at = ledger->Now();
+    ledger->m_waits_for_block = ledger->m_start_waits && (!side.present || side.commits > ledger->m_restore.wallet_commits);
+    {
+        // Before anything is served: payments of codes the wallet's records
+        // read unpaid (made before it was restored from a backup) become
+        // their codes' payments.
+        MutexLock write_lock(ledger->m_write_mutex);
+        const auto search_start = std::chrono::steady_clock::now();
+        Status found = ledger->FindPaymentsLocked(/*from_start=*/true);
+        if (!found.ok()) return found;
+        MutexLock lock(ledger->m_mutex);
+        ledger->m_restore.watched = ledger->m_watched.size();
+        ledger->m_restore.search_us = MicrosSince(search_start);
+    }
+    // The wallet gets back every payment it lost and learns every
+    // replacement, so no redemption can spend a committed payment's coins
+    // again. Broadcasting waits for the first block.
     (void)ledger->Follow(/*broadcast=*/false);
+    if (!side.present) {
+        MutexLock lock(ledger->m_mutex);
+        ports.store.WriteSideState({true, ledger->m_commits, ledger->m_next_sequence});
+    }
     return ledger;
+}
+
+RecordWrites Ledger::WithState(RecordWrites writes)
+{
+    MutexLock lock(m_mutex);
+    writes.push_back({EncodeStateKey(), EncodeLedgerState(m_commits + 1), false});
+    return writes;
+}
+
+void Ledger::Committed()
+{
+    SideState side;
+    {
+        MutexLock lock(m_mutex);
+        ++m_commits;
+        side = {true, m_commits, m_next_sequence};
+    }
+    m_ports.store.WriteSideState(side);
+}
+
+Status Ledger::FindPaymentsLocked(bool from_start)
+{
+    m_write_mutex.AssertHeld();
+    std::vector<Payment> found;
+    Status listed = m_ports.payer.FindPayments(m_watched, from_start, found);
+    if (!listed.ok()) return listed;
+    for (Payment& payment : found) {
+        CodeRecord record;
+        {
+            MutexLock lock(m_mutex);
+            auto it = m_records.find(payment.code);
+            // Two payments of one code (a replacement and the payment it
+            // replaced): the first found is followed, and follows the other.
+            if (it == m_records.end() || it->second.state == StoredState::kRedeemed) continue;
+            record = it->second;
+        }
+        const std::string watched_key = record.payment_key;
+        record.state = StoredState::kRedeemed;
+        record.txid = payment.txid;
+        record.address = payment.address;
+        record.redeemed_at = Now();
+        record.fee = payment.fee;
+        // A payment too large to keep is still followed by its txid.
+        record.payment_tx = payment.serialized_tx.size() <= MAX_PAYMENT_TX ? payment.serialized_tx : "";
+        record.found_on_chain = true;
+        record.cancelled_at = 0;
+        Status committed =
+            m_ports.store.Commit(WithState({{EncodeCodeKey(record.id), EncodeCodeRecord(record), false}}),
+                                 Durability::kPowerLoss);
+        if (!committed.ok()) return committed;
+        Committed();
+        m_watched.erase(watched_key);
+        {
+            MutexLock lock(m_mutex);
+            m_records[record.id] = record;
+            m_followed.emplace(record.txid, record.id);
+            ++m_restore.found_on_chain;
+        }
+        // The wallet's copy gets its tag, as if this wallet had paid it.
+        if (!record.payment_tx.empty()) (void)m_ports.payer.RestorePayment(record.id, record.payment_tx);
+    }
+    return Status::Ok();
+}
+
+void Ledger::FindPaymentsIfIdle()
+{
+    if (!m_write_mutex.try_lock()) return;
+    (void)FindPaymentsLocked(/*from_start=*/false);
+    m_write_mutex.unlock();
 }
 
 int64_t Ledger::Now()
@@ -265,22 +376,45 @@ Result<std::vector<IssuedCode>> Ledger::Create(Amount amount, size_t count, cons
         record.expires_at = expires_at;
         record.label = label;
         record.sequence = sequence++;
-        writes.push_back({EncodeCodeKey(id), EncodeCodeRecord(record), false});
         records.push_back(std::move(record));
         issued.push_back({id, FormatCode(code.network, code.secret), FormatCodeUri(code.network, code.secret)});
     }
-    // Codes handed to a caller must survive any crash: the holder cannot
-    // ask again.
-    Status committed = m_ports.store.Commit(writes, Durability::kPowerLoss);
-    if (!committed.ok()) {
+    const auto refuse = [&issued](Status status) -> Result<std::vector<IssuedCode>> {
         for (IssuedCode& c : issued) {
             SecureWipe(&c.code[0], c.code.size());
             SecureWipe(&c.uri[0], c.uri.size());
         }
-        return committed;
+        return status;
+    };
+    // Each code's payment key is in the wallet before the code exists, so
+    // every backup that holds the code can recognise its payment.
+    std::vector<CodeId> ids;
+    for (const CodeRecord& record : records) ids.push_back(record.id);
+    std::vector<std::string> keys;
+    Status keyed = m_ports.payer.NewPaymentKeys(ids, keys);
+    if (!keyed.ok()) return refuse(keyed);
+    if (keys.size() != ids.size() || std::any_of(keys.begin(), keys.end(), [](const std::string& key) {
+            return key.size() > MAX_PAYMENT_KEY;
+        })) {
+        return refuse(Status(StatusCode::kPaymentFailed, "the wallet did not make one payment key per code"));
+    }
+    for (size_t i = 0; i < records.size(); ++i) {
+        records[i].payment_key = keys[i];
+        writes.push_back({EncodeCodeKey(records[i].id), EncodeCodeRecord(records[i]), false});
+    }
+    // Codes handed to a caller must survive any crash: the holder cannot
+    // ask again.
+    Status committed = m_ports.store.Commit(WithState(std::move(writes)), Durability::kPowerLoss);
+    if (!committed.ok()) return refuse(committed);
+    {
+        MutexLock lock(m_mutex);
+        m_next_sequence = sequence;
+    }
+    Committed();
+    for (const CodeRecord& record : records) {
+        if (!record.payment_key.empty()) m_watched[record.payment_key] = WatchedCode{record.id, record.amount};
     }
     MutexLock lock(m_mutex);
-    m_next_sequence = sequence;
     for (CodeRecord& record : records) m_records.emplace(record.id, std::move(record));
     return issued;
 }
@@ -310,6 +444,7 @@ Result<CodeView> Ledger::Get(const std::string& code_or_id)
 {
     Result<CodeId> id = Resolve(code_or_id);
     if (!id.ok()) return id.status();
+    FindPaymentsIfIdle();
     const int64_t now = Now();
     CodeView view;
     {
@@ -345,6 +480,7 @@ Result<CodePage> Ledger::List(const ListFilter& filter)
         return Status(StatusCode::kInvalidParameter,
                       "count must be between 1 and " + std::to_string(m_policy.max_batch));
     }
+    FindPaymentsIfIdle();
     const int64_t now = Now();
     CodePage page;
     {
@@ -462,6 +598,9 @@ Result<Redemption> Ledger::Redeem(const std::string& code_text, const std::strin
 Result<Redemption> Ledger::PayOnce(const CodeId& id, const std::string& address)
 {
     MutexLock write_lock(m_write_mutex);
+    // A payment of this code the wallet took since (relayed by a peer after
+    // a restore from a backup) decides before anything is paid.
+    if (Status found = FindPaymentsLocked(/*from_start=*/false); !found.ok()) return found;
     const int64_t now = Now();
     Decision d;
     std::vector<std::pair<Txid, CodeId>> not_adopted;
@@ -472,6 +611,23 @@ Result<Redemption> Ledger::PayOnce(const CodeId& id, const std::string& address)
     }
     if (d.refusal) return *d.refusal;
     if (d.replay) return std::move(*d.replay);
+    if (m_start_waits && now < m_opened_at + m_policy.start_delay) {
+        return Status(StatusCode::kNodeCatchingUp,
+                      "the wallet was loaded " + std::to_string(now - m_opened_at) + " s ago; new payments start " +
+                          std::to_string(m_policy.start_delay) +
+                          " s after it loads, so that earlier payments of its codes reach it first; retry the same "
+                          "redemption later");
+    }
+    if (m_waits_for_block) {
+        if (m_ports.chain.TipTime() < m_opened_at) {
+            return Status(StatusCode::kNodeCatchingUp,
+                          "this wallet was put back from a backup, or loaded without the gift-code state file beside "
+                          "it: new payments wait for the next block mined since it was loaded, so that payments of its "
+                          "codes made before and still unconfirmed are mined and found first; retry the same "
+                          "redemption later");
+        }
+        m_waits_for_block = false;
+    }
     // A committed payment the wallet has not taken could have its coins
     // picked again: it goes back into the wallet first, or nothing is paid.
     for (const auto& [txid, code] : not_adopted) {
@@ -496,20 +652,28 @@ Result<Redemption> Ledger::PayOnce(const CodeId& id, const std::string& address)
     // wallet's copy of the payment commit in one durable database
     // transaction, before the payment can leave the node. Nothing below ever
     // makes the code issued again.
-    const RecordsForPayment records_for = [&redeemed](const Payment& payment) {
+    const RecordWrites state = WithState({});
+    const RecordsForPayment records_for = [&redeemed, &state](const Payment& payment) {
         CodeRecord r = redeemed;
         r.txid = payment.txid;
         r.fee = payment.fee;
         r.payment_tx = payment.serialized_tx;
-        return RecordWrites{{EncodeCodeKey(r.id), EncodeCodeRecord(r), false}};
+        if (r.payment_key.empty()) r.payment_key = payment.payment_key;
+        RecordWrites writes{{EncodeCodeKey(r.id), EncodeCodeRecord(r), false}};
+        writes.insert(writes.end(), state.begin(), state.end());
+        return writes;
     };
-    Result<CommittedPayment> committed = m_ports.payer.PayAndRecord({id, address, redeemed.amount}, records_for);
+    Result<CommittedPayment> committed =
+        m_ports.payer.PayAndRecord({id, address, redeemed.amount, redeemed.payment_key}, records_for);
     if (!committed.ok()) return committed.status();
     const Payment& payment = committed->payment;
     assert(payment.amount == redeemed.amount && payment.code == id);
+    m_watched.erase(redeemed.payment_key);
     redeemed.txid = payment.txid;
     redeemed.fee = payment.fee;
     redeemed.payment_tx = payment.serialized_tx;
+    if (redeemed.payment_key.empty()) redeemed.payment_key = payment.payment_key;
+    Committed();
     {
         // The index follows the commit at once, before anything else runs.
         MutexLock lock(m_mutex);
@@ -583,9 +747,10 @@ Result<CodeView> Ledger::Cancel(const std::string& code_or_id)
     }
     cancelled.state = StoredState::kCancelled;
     cancelled.cancelled_at = now;
-    Status committed =
-        m_ports.store.Commit({{EncodeCodeKey(cancelled.id), EncodeCodeRecord(cancelled), false}}, Durability::kPowerLoss);
+    Status committed = m_ports.store.Commit(
+        WithState({{EncodeCodeKey(cancelled.id), EncodeCodeRecord(cancelled), false}}), Durability::kPowerLoss);
     if (!committed.ok()) return committed;
+    Committed();
     MutexLock lock(m_mutex);
     m_records[cancelled.id] = cancelled;
     return ViewLocked(cancelled, now);
@@ -647,12 +812,13 @@ Status Ledger::MovePayment(CodeRecord& record, const Payment& payment, bool wait
             return Status(StatusCode::kStoreFailure, "moved meanwhile");
         }
     }
-    Status committed =
-        m_ports.store.Commit({{EncodeCodeKey(moved.id), EncodeCodeRecord(moved), false}}, Durability::kPowerLoss);
+    Status committed = m_ports.store.Commit(WithState({{EncodeCodeKey(moved.id), EncodeCodeRecord(moved), false}}),
+                                            Durability::kPowerLoss);
     if (!committed.ok()) {
         m_write_mutex.unlock();
         return committed;
     }
+    Committed();
     MutexLock lock(m_mutex);
     m_records[moved.id] = moved;
     m_followed.erase(record.txid);
@@ -690,7 +856,7 @@ std::optional<PaymentNotice> Ledger::FollowOne(const Txid& first_txid, const Cod
         }
         state = m_ports.chain.GetTxState(record.txid);
     }
-    const PaymentRequest request{id, record.address, record.amount};
+    const PaymentRequest request{id, record.address, record.amount, record.payment_key};
     // Replaced by the wallet (bumpfee), possibly several times over: the
     // code's payment is the unconfirmed replacement that now pays the
     // holder.
@@ -788,6 +954,7 @@ std::vector<PaymentNotice> Ledger::Follow(bool broadcast)
     // The check compares the index with the wallet: it needs the write lock,
     // or a payment committed a moment ago would read as unredeemed.
     if (m_write_mutex.try_lock()) {
+        (void)FindPaymentsLocked(/*from_start=*/false);
         ConsistencyReport report = CheckConsistency();
         // A redeemed code whose payment the wallet lacks or holds untagged
         // (a rescan after -zapwallettxes=2 drops the tag): put it back.
@@ -834,9 +1001,13 @@ ConsistencyReport Ledger::Consistency()
 
 LedgerInfo Ledger::Info()
 {
+    FindPaymentsIfIdle();
     const int64_t now = Now();
     LedgerInfo info;
+    info.waits_for_block = m_waits_for_block && m_ports.chain.TipTime() < m_opened_at;
     MutexLock lock(m_mutex);
+    info.restore = m_restore;
+    info.start_wait = m_start_waits ? std::max<int64_t>(0, m_opened_at + m_policy.start_delay - now) : 0;
     for (const auto& entry : m_attention) info.attention.push_back(entry.second);
     for (CodeState s : {CodeState::kIssued, CodeState::kRedeemed, CodeState::kCancelled, CodeState::kExpired}) {
         info.counts[s] = 0;

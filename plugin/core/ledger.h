@@ -50,6 +50,29 @@ struct LedgerPolicy {
     Amount max_money{105120000 * COIN};
     //! Most codes created by one call.
     size_t max_batch{10000};
+    //! Seconds after the ledger opens before it makes a new payment, so
+    //! that payments of its codes still in the mempool (relayed by peers,
+    //! or reloaded from the node's mempool file) reach the wallet first.
+    //! A ledger that opens without an unpaid code does not wait.
+    int64_t start_delay{0};
+};
+
+//! What the ledger knows about its wallet being restored from a backup.
+struct RestoreInfo {
+    //! The copy of the ledger's state beside the database was there.
+    bool side_state{false};
+    //! The wallet is older than the ledger's last commit in it: it was put
+    //! back from a backup.
+    bool detected{false};
+    int64_t wallet_commits{0};  //!< commits the wallet held when it opened
+    int64_t side_commits{0};    //!< commits the copy beside it held
+    //! Payments found on the chain since the ledger opened, of codes that
+    //! read issued: each such code now reads redeemed with that payment.
+    size_t found_on_chain{0};
+    //! Unpaid codes watched for at open, and how long the search of every
+    //! wallet transaction for their payments took then.
+    size_t watched{0};
+    uint64_t search_us{0};
 };
 
 //! The state a user sees. kExpired is derived: an issued code past its expiry.
@@ -178,14 +201,23 @@ struct LedgerInfo {
     //! Where redemption time goes: building the payment, the durable
     //! commit, adoption by the wallet, broadcast.
     std::map<Phase, PhaseTiming> timings;
+    RestoreInfo restore;
+    //! Seconds before new payments start (LedgerPolicy::start_delay); 0 once they have.
+    int64_t start_wait{0};
+    //! New payments wait for a block mined since the ledger opened (a
+    //! restore, or no state file).
+    bool waits_for_block{false};
 };
 
 class Ledger {
 public:
-    //! Loads every record from the store, puts back into the wallet every
-    //! recorded payment it lacks, follows replaced payments (all before the
-    //! ledger serves anything), and checks the records against the payer's
-    //! tagged payments. Nothing is broadcast. Fails with kCorruption if a
+    //! Loads every record from the store, tells a wallet restored from a
+    //! backup (RestoreInfo), records as redeemed every code whose payment
+    //! the wallet holds though its record reads unpaid (FindPayments), puts
+    //! back into the wallet every recorded payment it lacks, follows
+    //! replaced payments (all before the ledger serves anything), and
+    //! checks the records against the payer's tagged payments. Nothing is
+    //! broadcast. Fails with kCorruption if a
     //! record cannot be decoded, kStoreFailure if the store cannot be read. A
     //! consistency mismatch does not fail: it is kept in Info() for the
     //! operator.
@@ -205,6 +237,9 @@ public:
 
     //! Pays the code's amount to `address`, once. Repeated with the same
     //! address after success, returns the same payment with replay = true.
+    //! Before it decides, payments of unpaid codes the wallet took since
+    //! (FindPayments) are recorded. A new payment waits for
+    //! LedgerPolicy::start_delay after open (kNodeCatchingUp).
     //! Fails with kMalformedCode, kBadChecksum, kWrongNetwork,
     //! kInvalidAddress, kUnknownCode, kAlreadyRedeemed (other address),
     //! kCancelled, kExpired, the payer's errors, or kStoreFailure; on failure
@@ -273,6 +308,18 @@ private:
     void FillPayment(CodeView& view, int64_t now) GC_LOCKS_EXCLUDED(m_write_mutex, m_mutex);
     //! What to tell the operator about a payment in `state`.
     static std::string ReasonFor(PaymentState state, const TxChainState& chain_state);
+    //! Records as redeemed every unpaid code whose payment the wallet took
+    //! (all of its transactions with `from_start`, else those since the
+    //! last call). Called holding the write lock.
+    Status FindPaymentsLocked(bool from_start) GC_EXCLUSIVE_LOCKS_REQUIRED(m_write_mutex) GC_LOCKS_EXCLUDED(m_mutex);
+    //! The same when no write is under way (readers call it; a writer
+    //! finds them itself).
+    void FindPaymentsIfIdle() GC_LOCKS_EXCLUDED(m_write_mutex, m_mutex);
+    //! `writes` plus the ledger's state record, counting this commit.
+    RecordWrites WithState(RecordWrites writes) GC_LOCKS_EXCLUDED(m_mutex);
+    //! After a commit of WithState's writes: counts it, keeps the copy
+    //! beside the database current.
+    void Committed() GC_LOCKS_EXCLUDED(m_mutex);
     //! The host's clock, never going back: an expired code stays expired.
     int64_t Now();
     //! Keeps a payment's last broadcast failure until it is accepted.
@@ -306,6 +353,25 @@ private:
     std::map<Txid, CodeId> m_not_adopted GC_GUARDED_BY(m_mutex);
     //! The next code's creation sequence.
     int64_t m_next_sequence GC_GUARDED_BY(m_mutex){1};
+    //! Commits made in this wallet (the state record), never less than the
+    //! copy beside it held.
+    int64_t m_commits GC_GUARDED_BY(m_mutex){0};
+    //! Unpaid (issued, expired or cancelled) codes with a payment key, by
+    //! key. Only writers change it, so the write lock guards it.
+    PaymentKeyWatch m_watched GC_GUARDED_BY(m_write_mutex);
+    RestoreInfo m_restore GC_GUARDED_BY(m_mutex);
+    //! When the ledger opened (Now()).
+    int64_t m_opened_at{0};
+    //! New payments wait for the start delay only if a code was unpaid at
+    //! open: with none, no earlier payment can be on its way.
+    bool m_start_waits{false};
+    //! A wallet put back from a backup, or loaded without the state file
+    //! beside it, makes no new payment before the tip is a block stamped
+    //! no earlier than the ledger opened (not one downloaded since, which
+    //! may be old): payments of its codes made before and still
+    //! unconfirmed (which a node does not learn from its peers' mempools)
+    //! are mined and found first.
+    std::atomic<bool> m_waits_for_block{false};
     //! The latest time seen (Now()).
     std::atomic<int64_t> m_latest_time{0};
     //! Payments adopted whose first broadcast has not returned yet; a

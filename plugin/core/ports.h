@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,13 @@ namespace giftcode {
 enum class Durability {
     kProcessCrash,  //!< survives the process being killed (written to the OS)
     kPowerLoss,     //!< survives power loss (written and synced to the disk)
+};
+
+//! The ledger's state as kept beside the database (Store::ReadSideState).
+struct SideState {
+    bool present{false};
+    int64_t commits{0};        //!< commits the ledger had made
+    int64_t next_sequence{0};  //!< the next code's creation sequence
 };
 
 //! One write of a module record: `value` under `key`, or the key erased.
@@ -50,6 +58,13 @@ public:
     //! Applies every write atomically with the given durability. On failure
     //! (kStoreFailure) none of them is applied.
     virtual Status Commit(const RecordWrites& writes, Durability durability) = 0;
+    //! The copy of the ledger's state kept outside the database (a small
+    //! file beside it), which a wallet restored from a backup does not
+    //! roll back. `present` is false if there is none or it cannot be read.
+    virtual SideState ReadSideState() = 0;
+    //! Replaces that copy; best effort and not synced: losing a write only
+    //! makes the copy older, which never reads as a restore.
+    virtual void WriteSideState(const SideState& state) = 0;
 };
 
 //! What the ledger asks the payer to pay.
@@ -57,6 +72,9 @@ struct PaymentRequest {
     CodeId code;          //!< tag the payment with it, so it can be matched later
     std::string address;  //!< normalised by AddressValidator
     Amount amount{0};     //!< exactly this reaches the address; the wallet pays the fee
+    //! The code's payment key (NewPaymentKeys): the payment's change goes
+    //! to it. Empty for a code created before payment keys existed.
+    std::string payment_key;
 };
 
 //! A signed payment.
@@ -67,7 +85,18 @@ struct Payment {
     Amount fee{0};
     std::string address;
     std::string serialized_tx;  //!< the signed transaction, as the network sees it
+    //! The key that received the change: the request's, or a new one for a
+    //! code without.
+    std::string payment_key;
 };
+
+//! A code whose payment is watched for: its amount.
+struct WatchedCode {
+    CodeId code;
+    Amount amount{0};
+};
+//! Unpaid codes by payment key.
+using PaymentKeyWatch = std::map<std::string, WatchedCode>;
 
 //! A payment PayAndRecord committed.
 struct CommittedPayment {
@@ -132,6 +161,27 @@ public:
     virtual BroadcastOutcome Broadcast(const Txid& txid) = 0;
     //! Every payment the wallet holds that is tagged with a gift code.
     virtual Status ListTaggedPayments(std::vector<TaggedPayment>& payments) = 0;
+    //! Makes one payment key per code and stores them in the wallet, on
+    //! disk (kPowerLoss), before it returns: a code's payment sends its
+    //! change to the code's key, so a wallet restored from any backup that
+    //! holds the code holds the key too, and recognises the payment on the
+    //! chain (FindPayments). A key is derived from the wallet's HD seed and
+    //! the code id where the wallet has a seed; nothing on the chain links
+    //! it to the code or to other keys. `keys` gets one opaque name per
+    //! code (at most MAX_PAYMENT_KEY bytes), empty for a wallet that holds
+    //! no private keys (it cannot pay). Called under the ledger's write
+    //! lock. Fails with kWalletLocked or kStoreFailure.
+    virtual Status NewPaymentKeys(const std::vector<CodeId>& codes, std::vector<std::string>& keys) = 0;
+    //! The wallet's own payments (they spend its coins) with an output to
+    //! one of `watch`'s keys: payments of those codes the ledger does not
+    //! know, made by this wallet before it was restored from a backup.
+    //! With `from_start` every transaction of the wallet is examined, else
+    //! only those it took since the last call. A payment's amount and
+    //! address are those of its output of the watched code's amount to
+    //! another script (0 and empty if it has none); its code and
+    //! payment_key are the watched ones. Called under the ledger's write
+    //! lock. Fails with kStoreFailure.
+    virtual Status FindPayments(const PaymentKeyWatch& watch, bool from_start, std::vector<Payment>& found) = 0;
 };
 
 //! Where a transaction stands on the host's chain.
@@ -152,6 +202,9 @@ public:
     virtual TxChainState GetTxState(const Txid& txid) = 0;
     //! Height of the active chain's tip (-1 before the genesis block).
     virtual int TipHeight() = 0;
+    //! Timestamp of the active chain's tip, unix seconds (0 before the
+    //! genesis block).
+    virtual int64_t TipTime() = 0;
 };
 
 class Clock {

@@ -113,7 +113,8 @@ bool CodeRecord::operator==(const CodeRecord& o) const
     return id == o.id && state == o.state && amount == o.amount && created_at == o.created_at &&
            expires_at == o.expires_at && label == o.label && sequence == o.sequence && txid == o.txid &&
            address == o.address && redeemed_at == o.redeemed_at && fee == o.fee && payment_tx == o.payment_tx &&
-           replaced == o.replaced && cancelled_at == o.cancelled_at;
+           replaced == o.replaced && cancelled_at == o.cancelled_at && payment_key == o.payment_key &&
+           found_on_chain == o.found_on_chain;
 }
 
 std::string EncodeCodeKey(const CodeId& id)
@@ -143,6 +144,8 @@ std::string EncodeCodeRecord(const CodeRecord& r)
     w.I64(r.expires_at);
     w.Str(r.label);
     w.I64(r.sequence);
+    assert(r.payment_key.size() <= MAX_PAYMENT_KEY);
+    w.Str(r.payment_key);
     switch (r.state) {
     case StoredState::kIssued:
         break;
@@ -157,6 +160,7 @@ std::string EncodeCodeRecord(const CodeRecord& r)
         const size_t first = r.replaced.size() > MAX_REPLACED ? r.replaced.size() - MAX_REPLACED : 0;
         w.U8(uint8_t(r.replaced.size() - first));
         for (size_t i = first; i < r.replaced.size(); ++i) w.Bytes(r.replaced[i].data(), r.replaced[i].size());
+        w.U8(r.found_on_chain ? 1 : 0);
         break;
     }
     case StoredState::kCancelled:
@@ -173,13 +177,15 @@ Result<CodeRecord> DecodeCodeRecord(const CodeId& id, const std::string& value)
     rec.id = id;
     uint8_t version = 0;
     if (!r.U8(version)) return Corrupt(id, "empty record");
-    if (version != RECORD_VERSION && version != RECORD_VERSION_V1) {
+    if (version != RECORD_VERSION && version != RECORD_VERSION_V2 && version != RECORD_VERSION_V1) {
         return Corrupt(id, "unknown record version " + std::to_string(version));
     }
-    const bool v2 = version == RECORD_VERSION;
+    const bool v2 = version >= RECORD_VERSION_V2;
+    const bool v3 = version >= RECORD_VERSION;
     uint8_t state = 0;
     if (!r.U8(state) || !r.I64(rec.amount) || !r.I64(rec.created_at) || !r.I64(rec.expires_at) ||
-        !r.Str(rec.label, MAX_LABEL) || (v2 && !r.I64(rec.sequence))) {
+        !r.Str(rec.label, MAX_LABEL) || (v2 && !r.I64(rec.sequence)) ||
+        (v3 && !r.Str(rec.payment_key, MAX_PAYMENT_KEY))) {
         return Corrupt(id, "truncated record");
     }
     if (rec.amount <= 0) return Corrupt(id, "non-positive amount");
@@ -202,6 +208,12 @@ Result<CodeRecord> DecodeCodeRecord(const CodeId& id, const std::string& value)
                 if (!r.Bytes(txid.data(), txid.size())) return Corrupt(id, "truncated redemption");
             }
         }
+        if (v3) {
+            uint8_t found = 0;
+            if (!r.U8(found)) return Corrupt(id, "truncated redemption");
+            if (found > 1) return Corrupt(id, "unknown origin " + std::to_string(found));
+            rec.found_on_chain = found == 1;
+        }
         break;
     case uint8_t(StoredState::kCancelled):
         rec.state = StoredState::kCancelled;
@@ -212,6 +224,29 @@ Result<CodeRecord> DecodeCodeRecord(const CodeId& id, const std::string& value)
     }
     if (!r.AtEnd()) return Corrupt(id, "trailing bytes");
     return rec;
+}
+
+std::string EncodeStateKey() { return std::string(1, STATE_KEY_TAG); }
+
+bool IsStateKey(const std::string& key) { return key == EncodeStateKey(); }
+
+std::string EncodeLedgerState(int64_t commits)
+{
+    Writer w;
+    w.U8(1);
+    w.I64(commits);
+    return w.Take();
+}
+
+Result<int64_t> DecodeLedgerState(const std::string& value)
+{
+    Reader r(value);
+    uint8_t version = 0;
+    int64_t commits = 0;
+    if (!r.U8(version) || version != 1 || !r.I64(commits) || !r.AtEnd() || commits < 0) {
+        return Status(StatusCode::kCorruption, "the gift-code ledger's state record is malformed");
+    }
+    return commits;
 }
 
 } // namespace giftcode

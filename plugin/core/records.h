@@ -3,8 +3,8 @@
 //
 // Key:   "c" || CodeId (16 bytes)                       (17 bytes)
 // Value: little-endian, strings as u32 length + bytes
-//   u8   format version (2, written; 1 is still read; any other value is
-//        refused as corruption)
+//   u8   format version (3, written; 2 and 1 are still read; any other
+//        value is refused as corruption)
 //   u8   state (0 issued, 1 redeemed, 2 cancelled; others are corruption)
 //   i64  amount in satoshis (> 0)
 //   i64  created_at, unix seconds
@@ -12,6 +12,10 @@
 //   str  label (at most MAX_LABEL bytes)
 //   v2:  i64 sequence: creation order within the wallet, from 1; 0 for a
 //        code created before version 2 (and for every v1 record)
+//   v3:  str  payment key: the host's name for the key that receives the
+//             change of this code's payment (at most MAX_PAYMENT_KEY
+//             bytes; empty for a code created before version 3, or in a
+//             wallet that holds no private keys)
 //   if redeemed:
 //     32 bytes txid of the payment that pays the holder (internal order)
 //     str  payee address
@@ -21,10 +25,18 @@
 //               bytes; empty only for a record upgraded from v1)
 //     v2:  u8   n, then n x 32 bytes: txids of the payments this one
 //               replaced (bumpfee), oldest first
+//     v3:  u8   1 if the payment was found on the chain (the wallet had
+//               been restored from a backup older than it), else 0
 //   if cancelled:
 //     i64  cancelled_at
 // Trailing bytes are corruption. The host stores keys under its own prefix;
 // the ledger never sees other records.
+//
+// One more record, the ledger's state:
+// Key:   "s"
+// Value: u8 version (1), i64 commits: how many commits the ledger has made
+//        in this wallet. A wallet restored from a backup holds a smaller
+//        number than the copy kept beside it (Store::ReadSideState).
 //
 // A redeemed record holds the signed payment itself so that the payment can
 // be put back into the wallet (after -zapwallettxes, say) and resubmitted:
@@ -58,8 +70,11 @@ bool TxidFromHex(const std::string& hex, Txid& txid);
 
 enum class StoredState : uint8_t { kIssued = 0, kRedeemed = 1, kCancelled = 2 };
 
-constexpr uint8_t RECORD_VERSION = 2;
+constexpr uint8_t RECORD_VERSION = 3;
+constexpr uint8_t RECORD_VERSION_V2 = 2;
 constexpr uint8_t RECORD_VERSION_V1 = 1;
+constexpr size_t MAX_PAYMENT_KEY = 64;
+constexpr char STATE_KEY_TAG = 's';
 //! Largest signed payment a record holds (the standard transaction limit).
 constexpr size_t MAX_PAYMENT_TX = 400000;
 //! Most replaced txids a record keeps; older ones are dropped.
@@ -76,6 +91,8 @@ struct CodeRecord {
     std::string label;
     //! Creation order in the wallet; 0 for a record written before it existed.
     int64_t sequence{0};
+    //! The host's key for the change of this code's payment (Payer::NewPaymentKeys).
+    std::string payment_key;
     // Meaningful when state == kRedeemed.
     Txid txid{};
     std::string address;
@@ -83,6 +100,8 @@ struct CodeRecord {
     Amount fee{0};
     std::string payment_tx;
     std::vector<Txid> replaced;
+    //! Recorded from the chain, not by this wallet's redemption.
+    bool found_on_chain{false};
     // Meaningful when state == kCancelled.
     int64_t cancelled_at{0};
 
@@ -101,6 +120,13 @@ std::string EncodeCodeRecord(const CodeRecord& record);
 //! Fails with kCorruption on any unknown version, state, truncation or
 //! trailing byte. `id` comes from the key.
 Result<CodeRecord> DecodeCodeRecord(const CodeId& id, const std::string& value);
+
+//! The key of the ledger's state record.
+std::string EncodeStateKey();
+bool IsStateKey(const std::string& key);
+std::string EncodeLedgerState(int64_t commits);
+//! Fails with kCorruption unless `value` is a well-formed state record.
+Result<int64_t> DecodeLedgerState(const std::string& value);
 
 } // namespace giftcode
 

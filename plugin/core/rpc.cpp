@@ -154,6 +154,7 @@ UniValue ViewToValue(const CodeView& view)
         out.pushKV("conflicted", UniValue(view.payment.conflicted));
         out.pushKV("payment_state", UniValue(PaymentStateName(view.payment_state)));
         out.pushKV("replaced_txids", TxidsValue(r.replaced));
+        out.pushKV("found_on_chain", UniValue(r.found_on_chain));
         if (!view.broadcast_error.empty()) out.pushKV("broadcast_error", UniValue(view.broadcast_error));
         break;
     case StoredState::kCancelled:
@@ -416,6 +417,15 @@ RpcReply GetGiftCodeInfoRpc(Ledger& ledger, const UniValue& params)
         timings.pushKV(PhaseName(phase), entry);
     }
 
+    UniValue restore(UniValue::VOBJ);
+    restore.pushKV("detected", UniValue(info.restore.detected));
+    restore.pushKV("wallet_commits", UniValue(info.restore.wallet_commits));
+    restore.pushKV("side_file", UniValue(info.restore.side_state));
+    restore.pushKV("side_file_commits", UniValue(info.restore.side_commits));
+    restore.pushKV("found_on_chain", UniValue(uint64_t(info.restore.found_on_chain)));
+    restore.pushKV("watched_at_load", UniValue(uint64_t(info.restore.watched)));
+    restore.pushKV("search_ms", UniValue(UniValue::VNUM, MillisText(info.restore.search_us)));
+
     UniValue out(UniValue::VOBJ);
     out.pushKV("build_id", UniValue(BuildId()));
     out.pushKV("network", UniValue(NetworkPrefix(ledger.policy().network)));
@@ -428,6 +438,9 @@ RpcReply GetGiftCodeInfoRpc(Ledger& ledger, const UniValue& params)
     out.pushKV("attention", attention);
     out.pushKV("consistency", consistency);
     out.pushKV("timings", timings);
+    out.pushKV("restore", restore);
+    out.pushKV("payments_start_in", UniValue(info.start_wait));
+    out.pushKV("payments_wait_for_block", UniValue(info.waits_for_block));
     return Reply(out);
 }
 

@@ -67,6 +67,10 @@ int main(int argc, char** argv)
         std::cerr << "open failed: " << ledger.status().message() << "\n";
         return 3;
     }
+    // Each child starts without the state the ledger keeps beside the
+    // database, as a node moved to a new data directory does: new payments
+    // wait for a block mined since, which arrives now.
+    node.chain.SetTipTime(node.clock.Now());
     WriteLine("READY");
     std::mutex pool_mutex;
     std::vector<std::string>& pool = codes;

@@ -66,6 +66,31 @@ Status MemoryStore::CommitWithWallet(const RecordWrites& ledger, const RecordWri
     return Status::Ok();
 }
 
+SideState TestStore::ReadSideState()
+{
+    std::lock_guard<std::mutex> lock(m_side_mutex);
+    return m_side;
+}
+
+void TestStore::WriteSideState(const SideState& state)
+{
+    std::lock_guard<std::mutex> lock(m_side_mutex);
+    m_side = state;
+}
+
+MemoryStore::Snapshot MemoryStore::TakeSnapshot()
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return {m_ledger, m_wallet};
+}
+
+void MemoryStore::RestoreSnapshot(const Snapshot& snapshot)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_ledger = snapshot.ledger;
+    m_wallet = snapshot.wallet;
+}
+
 void MemoryStore::EraseWalletRecords()
 {
     std::lock_guard<std::mutex> lock(m_mutex);
@@ -131,6 +156,7 @@ Payment FakePayer::MakePayment(const PaymentRequest& request, Amount fee)
     p.fee = fee;
     p.address = request.address;
     p.serialized_tx = "raw:" + TxidToHex(p.txid) + ":" + std::to_string(p.amount) + ":" + std::to_string(fee);
+    p.payment_key = request.payment_key.empty() ? "key:" + request.code.ToHex() : request.payment_key;
     std::lock_guard<std::mutex> lock(m_mutex);
     m_payments[p.txid] = p;
     return p;
@@ -176,6 +202,7 @@ Result<CommittedPayment> FakePayer::PayAndRecord(const PaymentRequest& request, 
     TxChainState state;
     state.known = true;
     m_chain.Set(p.txid, state);
+    Took(p.txid);
     std::function<void()> hook;
     {
         std::lock_guard<std::mutex> lock(m_mutex);
@@ -193,7 +220,13 @@ Status FakePayer::RestorePayment(const CodeId& code, const std::string& serializ
         !TxidFromHex(serialized_tx.substr(4, colon - 4), txid)) {
         return Status(StatusCode::kCorruption, "not a payment");
     }
-    if (m_chain.GetTxState(txid).known) return Status::Ok();
+    if (m_chain.GetTxState(txid).known) {
+        // Held; tagged again if the wallet learned it without its tag.
+        if (RecordedPayments(m_store).count(txid)) return Status::Ok();
+        Payment held = PaymentOf(txid);
+        if (!(held.code == code)) return Status(StatusCode::kCorruption, "payment of another code");
+        return m_store.CommitWithWallet({}, {WalletRecordFor(held)}, Durability::kPowerLoss);
+    }
     if (m_fail_restores) return Status(StatusCode::kStoreFailure, "injected restore failure");
     Payment p;
     {
@@ -211,6 +244,7 @@ Status FakePayer::RestorePayment(const CodeId& code, const std::string& serializ
     TxChainState state;
     state.known = true;
     m_chain.Set(txid, state);
+    Took(txid);
     std::function<void()> hook;
     {
         std::lock_guard<std::mutex> lock(m_mutex);
@@ -227,7 +261,7 @@ Payment FakePayer::Replace(const Txid& txid, Amount fee)
         std::lock_guard<std::mutex> lock(m_mutex);
         old = m_payments.at(txid);
     }
-    Payment replacement = MakePayment({old.code, old.address, old.amount}, fee);
+    Payment replacement = MakePayment({old.code, old.address, old.amount, old.payment_key}, fee);
     Status written = m_store.CommitWithWallet({}, {WalletRecordFor(replacement)}, Durability::kPowerLoss);
     assert(written.ok());
     (void)written;
@@ -240,6 +274,7 @@ Payment FakePayer::Replace(const Txid& txid, Amount fee)
     state.known = true;
     state.in_mempool = true;
     m_chain.Set(replacement.txid, state);
+    Took(replacement.txid);
     return replacement;
 }
 
@@ -325,6 +360,56 @@ Status FakePayer::ListTaggedPayments(std::vector<TaggedPayment>& payments)
     return Status::Ok();
 }
 
+Status FakePayer::NewPaymentKeys(const std::vector<CodeId>& codes, std::vector<std::string>& keys)
+{
+    if (m_locked) return Status(StatusCode::kWalletLocked, "wallet is locked");
+    if (m_fail_keys) return Status(StatusCode::kStoreFailure, "injected key failure");
+    for (const CodeId& code : codes) keys.push_back(m_unsupported ? "" : "key:" + code.ToHex());
+    return Status::Ok();
+}
+
+Status FakePayer::FindPayments(const PaymentKeyWatch& watch, bool from_start, std::vector<Payment>& found)
+{
+    if (m_fail_finding) return Status(StatusCode::kStoreFailure, "injected search failure");
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (from_start) {
+        m_searched = 0;
+        ++m_full_searches;
+    }
+    for (; m_searched < m_taken.size(); ++m_searched) {
+        const Payment& p = m_payments.at(m_taken[m_searched]);
+        auto it = watch.find(p.payment_key);
+        if (it == watch.end()) continue;
+        Payment payment = p;
+        payment.code = it->second.code;
+        found.push_back(payment);
+    }
+    return Status::Ok();
+}
+
+void FakePayer::LearnFromChain(const Payment& payment, const TxChainState& state)
+{
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_payments[payment.txid] = payment;
+    }
+    m_balance -= payment.amount + payment.fee;
+    m_chain.Set(payment.txid, state);
+    Took(payment.txid);
+}
+
+Payment FakePayer::PaymentOf(const Txid& txid)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_payments.at(txid);
+}
+
+void FakePayer::Took(const Txid& txid)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_taken.push_back(txid);
+}
+
 void SeededRandomness::Fill(uint8_t* out, size_t len)
 {
     if (m_stuck) {
@@ -359,6 +444,7 @@ LedgerPolicy FakeNode::policy() const
 {
     LedgerPolicy policy;
     policy.network = Network::kRegtest;
+    policy.start_delay = start_delay;
     return policy;
 }
 

@@ -37,6 +37,18 @@ public:
     virtual Status CommitWithWallet(const RecordWrites& ledger, const RecordWrites& wallet, Durability durability) = 0;
     //! Every wallet record, in key order.
     virtual std::vector<std::pair<std::string, std::string>> ReadWalletRecords() = 0;
+
+    //! The copy beside the database lives in memory here; it survives a
+    //! restore of the records (RestoreSnapshot), as a file beside a wallet
+    //! survives a backup put in the wallet's place.
+    SideState ReadSideState() override;
+    void WriteSideState(const SideState& state) override;
+    //! Replaces the copy (or removes it, with present = false).
+    void SetSideState(const SideState& state) { WriteSideState(state); }
+
+private:
+    std::mutex m_side_mutex;
+    SideState m_side;
 };
 
 //! In-memory store with fault injection: commits can be made to fail.
@@ -54,6 +66,14 @@ public:
     void PutRaw(const std::string& key, const std::string& value);
     //! Drops every wallet record (as -zapwallettxes drops transactions).
     void EraseWalletRecords();
+    //! Every ledger and wallet record, as a backup of the wallet holds them.
+    struct Snapshot {
+        std::map<std::string, std::string> ledger;
+        std::map<std::string, std::string> wallet;
+    };
+    Snapshot TakeSnapshot();
+    //! Puts a snapshot in place of every record (the copy beside stays).
+    void RestoreSnapshot(const Snapshot& snapshot);
     int commits() const { return m_commits; }
     //! Durability asked for by the last commit.
     Durability last_durability() const { return m_last_durability; }
@@ -72,16 +92,20 @@ class FakeChain : public ChainView {
 public:
     TxChainState GetTxState(const Txid& txid) override;
     int TipHeight() override { return m_height; }
+    int64_t TipTime() override { return m_time; }
     void Set(const Txid& txid, const TxChainState& state);
     void Confirm(const Txid& txid, int confirmations);
     //! The wallet forgets the transaction (unknown from now on).
     void Forget(const Txid& txid);
     void SetTipHeight(int height) { m_height = height; }
+    //! A block stamped `time` becomes the tip.
+    void SetTipTime(int64_t time) { m_time = time; }
 
 private:
     std::mutex m_mutex;
     std::map<Txid, TxChainState> m_states;
     std::atomic<int> m_height{100};
+    std::atomic<int64_t> m_time{0};
 };
 
 //! Pays from a pretend balance. Payments are recorded as wallet records
@@ -99,8 +123,26 @@ public:
     Result<Payment> GetPayment(const Txid& txid, const PaymentRequest& request) override;
     BroadcastOutcome Broadcast(const Txid& txid) override;
     Status ListTaggedPayments(std::vector<TaggedPayment>& payments) override;
+    //! Keys are "key:" || code id hex, or "" while SetUnsupported.
+    Status NewPaymentKeys(const std::vector<CodeId>& codes, std::vector<std::string>& keys) override;
+    //! Looks at the wallet's transactions in the order it took them: those
+    //! it paid, put back or learned from the chain (LearnFromChain).
+    Status FindPayments(const PaymentKeyWatch& watch, bool from_start, std::vector<Payment>& found) override;
 
     static constexpr Amount FEE = 2260;
+
+    //! The wallet learns a payment from the chain (a rescan, or a relay by
+    //! a peer) without its tag: as a restored wallet learns the payments it
+    //! made after its backup was taken.
+    void LearnFromChain(const Payment& payment, const TxChainState& state);
+    //! A payment this payer built.
+    Payment PaymentOf(const Txid& txid);
+    //! NewPaymentKeys fails with kStoreFailure while set.
+    void FailPaymentKeys(bool fail) { m_fail_keys = fail; }
+    //! FindPayments fails with kStoreFailure while set.
+    void FailFinding(bool fail) { m_fail_finding = fail; }
+    //! FindPayments calls that looked at every transaction.
+    int full_searches() const { return m_full_searches; }
 
     //! The payment is built and signed; returns it without paying (for
     //! tests that plant records).
@@ -164,6 +206,14 @@ private:
     std::atomic<int> m_fail_adoptions{0};
     std::atomic<bool> m_fail_restores{false};
     std::atomic<bool> m_fail_listing{false};
+    std::atomic<bool> m_fail_keys{false};
+    std::atomic<bool> m_fail_finding{false};
+    std::atomic<int> m_full_searches{0};
+    //! The wallet's transactions in the order it took them, and how far
+    //! FindPayments has looked.
+    std::vector<Txid> m_taken;
+    size_t m_searched{0};
+    void Took(const Txid& txid);
     std::atomic<uint64_t> m_counter{0};
     std::atomic<int> m_adopted{0};
     std::atomic<int> m_restored{0};
@@ -222,6 +272,8 @@ struct FakeNode {
 
     Ports ports() { return Ports{store, payer, chain, clock, randomness, addresses}; }
     LedgerPolicy policy() const;
+    //! LedgerPolicy::start_delay of the ledgers Open() opens.
+    int64_t start_delay{0};
     //! Opens a ledger over these fakes; fails the test if it cannot.
     std::unique_ptr<Ledger> Open();
 };

@@ -458,7 +458,7 @@ BOOST_AUTO_TEST_CASE(consistency_check_reports_mismatches_without_repairing)
     store.PutRaw(EncodeCodeKey(orphan.id), EncodeCodeRecord(orphan));
     // And a tagged payment for a code that is merely issued.
     const IssuedCode unpaid = CreateOne();
-    const Payment stray = node.payer.MakePayment({unpaid.id, TestAddress(4), COIN});
+    const Payment stray = node.payer.MakePayment({unpaid.id, TestAddress(4), COIN, "key:not-the-code-s"});
     BOOST_REQUIRE(node.payer.RestorePayment(unpaid.id, stray.serialized_tx).ok());
 
     ledger = node.Open();
@@ -840,7 +840,7 @@ BOOST_AUTO_TEST_CASE(consistency_is_checked_after_every_block)
     BOOST_CHECK_EQUAL(report.height, 120);
     // A stray tagged payment appears between two blocks.
     const IssuedCode unpaid = CreateOne();
-    const Payment stray = node.payer.MakePayment({unpaid.id, TestAddress(4), COIN});
+    const Payment stray = node.payer.MakePayment({unpaid.id, TestAddress(4), COIN, "key:not-the-code-s"});
     BOOST_REQUIRE(node.payer.RestorePayment(unpaid.id, stray.serialized_tx).ok());
     node.chain.SetTipHeight(121);
     (void)ledger->FollowPayments();

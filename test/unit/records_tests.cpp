@@ -21,7 +21,9 @@ CodeRecord Sample(StoredState state)
     r.expires_at = 1800000000;
     r.label = "campaign \xe2\x9c\x93";
     r.sequence = 7;
+    r.payment_key = std::string("\x01\x02key\x00id", 8);
     if (state == StoredState::kRedeemed) {
+        r.found_on_chain = true;
         for (size_t i = 0; i < r.txid.size(); ++i) r.txid[i] = uint8_t(i * 7);
         r.address = "rmona1qexampleaddress";
         r.redeemed_at = 1700000500;
@@ -55,7 +57,7 @@ BOOST_AUTO_TEST_CASE(round_trip_every_state)
 BOOST_AUTO_TEST_CASE(unknown_version_is_corruption)
 {
     const CodeRecord r = Sample(StoredState::kIssued);
-    for (int version : {0, 3, 255}) {
+    for (int version : {0, 4, 255}) {
         std::string value = EncodeCodeRecord(r);
         value[0] = char(version);
         Result<CodeRecord> back = DecodeCodeRecord(r.id, value);
@@ -98,6 +100,47 @@ BOOST_AUTO_TEST_CASE(version_1_records_still_read)
     CodeRecord negative = back.value();
     negative.sequence = -1;
     BOOST_CHECK(DecodeCodeRecord(id, EncodeCodeRecord(negative)).status().code() == StatusCode::kCorruption);
+}
+
+BOOST_AUTO_TEST_CASE(version_2_records_still_read)
+{
+    // Version 2 had no payment key and no origin byte: cut them out of a
+    // version 3 encoding of the same record.
+    CodeRecord r = Sample(StoredState::kRedeemed);
+    r.payment_key.clear();
+    r.found_on_chain = false;
+    std::string v3 = EncodeCodeRecord(r);
+    const size_t key_at = 1 + 1 + 8 * 3 + 4 + r.label.size() + 8;
+    std::string v2 = v3.substr(0, key_at) + v3.substr(key_at + 4, v3.size() - key_at - 4 - 1);
+    v2[0] = char(RECORD_VERSION_V2);
+    Result<CodeRecord> back = DecodeCodeRecord(r.id, v2);
+    BOOST_REQUIRE(back.ok());
+    BOOST_CHECK(back.value() == r);
+    // Version 3 refuses an origin it does not know, and a key too long.
+    v3.back() = 2;
+    BOOST_CHECK(DecodeCodeRecord(r.id, v3).status().code() == StatusCode::kCorruption);
+    std::string long_key = EncodeCodeRecord(Sample(StoredState::kIssued));
+    const CodeRecord issued = Sample(StoredState::kIssued);
+    const size_t issued_key_at = 1 + 1 + 8 * 3 + 4 + issued.label.size() + 8;
+    long_key[issued_key_at] = char(MAX_PAYMENT_KEY + 1);
+    long_key += std::string(MAX_PAYMENT_KEY + 1 - issued.payment_key.size(), 'k');
+    BOOST_CHECK(DecodeCodeRecord(issued.id, long_key).status().code() == StatusCode::kCorruption);
+}
+
+BOOST_AUTO_TEST_CASE(the_ledger_state_record)
+{
+    BOOST_CHECK(IsStateKey(EncodeStateKey()));
+    BOOST_CHECK(!IsStateKey(EncodeCodeKey(CodeId{})));
+    for (int64_t commits : {int64_t(0), int64_t(1), int64_t(1) << 40}) {
+        Result<int64_t> back = DecodeLedgerState(EncodeLedgerState(commits));
+        BOOST_REQUIRE(back.ok());
+        BOOST_CHECK_EQUAL(back.value(), commits);
+    }
+    const std::string good = EncodeLedgerState(5);
+    for (const std::string& bad : {std::string(), good.substr(0, 5), good + "x", std::string("\x02") + good.substr(1),
+                                   EncodeLedgerState(-1)}) {
+        BOOST_CHECK(DecodeLedgerState(bad).status().code() == StatusCode::kCorruption);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(only_the_newest_replaced_txids_are_kept)

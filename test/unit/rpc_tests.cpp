@@ -508,7 +508,7 @@ BOOST_AUTO_TEST_CASE(consistency_mismatches_are_listed)
     const UniValue unpaid = CreateOne();
     Result<CodeId> unpaid_id = CodeId::FromHex(unpaid["id"].get_str());
     BOOST_REQUIRE(unpaid_id.ok());
-    const Payment stray = node.payer.MakePayment({unpaid_id.value(), TestAddress(4), COIN});
+    const Payment stray = node.payer.MakePayment({unpaid_id.value(), TestAddress(4), COIN, "key:not-the-code-s"});
     BOOST_REQUIRE(node.payer.RestorePayment(unpaid_id.value(), stray.serialized_tx).ok());
     ledger = node.Open();
 
