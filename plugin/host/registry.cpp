@@ -21,6 +21,19 @@ void LogOpened(const CWallet& wallet, Ledger& ledger)
     wallet.WalletLogPrintf("gift codes: %u issued, %u redeemed, %u cancelled, %u expired (build %s)\n",
                            info.counts.at(CodeState::kIssued), info.counts.at(CodeState::kRedeemed),
                            info.counts.at(CodeState::kCancelled), info.counts.at(CodeState::kExpired), BuildId());
+    const RestoreInfo& r = info.restore;
+    if (r.detected) {
+        wallet.WalletLogPrintf("gift codes: WARNING: this wallet was put back from a backup: it holds %d gift-code "
+                               "commits, the state file beside it %d. %u codes issued in the backup were redeemed "
+                               "after it was taken; they were found on the chain and read redeemed. Codes issued "
+                               "after the backup are not in this wallet (see doc/design.md, \"Restored from a "
+                               "backup\").\n",
+                               r.wallet_commits, r.side_commits, r.found_on_chain);
+    } else if (r.found_on_chain > 0) {
+        wallet.WalletLogPrintf("gift codes: %u codes that read unpaid were found paid on the chain and now read "
+                               "redeemed\n",
+                               r.found_on_chain);
+    }
     const ConsistencyReport& c = info.consistency;
     if (!c.checked) {
         wallet.WalletLogPrintf("gift codes: WARNING: consistency check could not run: %s\n", c.error);
@@ -64,6 +77,7 @@ void OnWalletLoaded(const std::shared_ptr<CWallet>& wallet)
     const Ports ports{*state->store, *state->payer, *state->chain, *state->clock, *state->randomness, *state->addresses};
     LedgerPolicy policy;
     policy.network = ActiveNetwork();
+    policy.start_delay = StartDelay();
     Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(ports, policy);
     if (ledger.ok()) {
         state->ledger = std::move(ledger.value());

@@ -51,6 +51,7 @@ std::vector<Res> CodeFields()
         {Res::Type::ARR, "replaced_txids", true, "Redeemed: payments this one replaced (bumpfee), oldest first", {
             {Res::Type::STR_HEX, "", "txid"},
         }},
+        {Res::Type::BOOL, "found_on_chain", true, "Redeemed: whether the payment was found on the chain, made before the wallet was put back from an older backup"},
         {Res::Type::STR, "broadcast_error", true, "Redeemed: why the payment is not in the mempool yet"},
         {Res::Type::NUM_TIME, "cancelled_at", true, "Cancelled: when"},
     };
@@ -232,6 +233,17 @@ RPCHelpMan InfoHelp()
                     {Res::Type::NUM, "max_ms", "The longest"},
                 }},
             }},
+            {Res::Type::OBJ, "restore", "Whether this wallet was put back from a backup older than its last gift-code write", {
+                {Res::Type::BOOL, "detected", "The wallet holds fewer ledger commits than the state file beside it: it was restored"},
+                {Res::Type::NUM, "wallet_commits", "Ledger commits the wallet held when it was loaded"},
+                {Res::Type::BOOL, "side_file", "Whether the state file beside the wallet was there when it was loaded"},
+                {Res::Type::NUM, "side_file_commits", "Ledger commits that file held"},
+                {Res::Type::NUM, "found_on_chain", "Codes the wallet read as unpaid whose payment it found on the chain since it was loaded; each now reads redeemed"},
+                {Res::Type::NUM, "watched_at_load", "Unpaid codes with a payment key when the wallet was loaded"},
+                {Res::Type::NUM, "search_ms", "Milliseconds the search of the wallet's transactions for their payments took at load"},
+            }},
+            {Res::Type::NUM, "payments_start_in", "Seconds before this wallet makes new payments after being loaded (-giftcodestartdelay); 0 once it does"},
+            {Res::Type::BOOL, "payments_wait_for_block", "Whether new payments wait for the next block: the wallet was restored from a backup, or loaded without its state file, with codes unpaid"},
         }},
         RPCExamples{HelpExampleCli("getgiftcodeinfo", "") + HelpExampleRpc("getgiftcodeinfo", "")},
     };

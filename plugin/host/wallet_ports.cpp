@@ -5,24 +5,39 @@
 #include "wallet_ports.h"
 
 #include <chainparams.h>
+#include <crypto/hmac_sha512.h>
+#include <fs.h>
 #include <interfaces/chain.h>
+#include <key.h>
 #include <key_io.h>
+#include <outputtype.h>
+#include <policy/policy.h>
 #include <primitives/transaction.h>
 #include <random.h>
 #include <script/standard.h>
 #include <streams.h>
+#include <support/cleanse.h>
 #include <uint256.h>
+#include <util/system.h>
 #include <util/time.h>
 #include <version.h>
 #include <wallet/coincontrol.h>
+#include <wallet/coinselection.h>
+#include <wallet/scriptpubkeyman.h>
 #include <wallet/wallet.h>
 #include <wallet/walletdb.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <stdexcept>
+
+#ifndef WIN32
+#include <fcntl.h>
+#include <unistd.h>
+#endif
 
 namespace giftcode {
 namespace host {
@@ -67,9 +82,128 @@ Status Thrown(const char* what)
     return Status(StatusCode::kStoreFailure, std::string("the wallet failed: ") + what);
 }
 
+//! The payment key of `code`. With the wallet's HD seed at hand it is
+//! derived from the seed and the code id (an HMAC-SHA512, hardened: no one
+//! without the seed can compute it or link it to other keys); otherwise it
+//! is a fresh random key. Either way it is stored in the wallet before
+//! use, so it never needs deriving again.
+CKey PaymentKeyFor(LegacyScriptPubKeyMan& keys, const CodeId& code) EXCLUSIVE_LOCKS_REQUIRED(keys.cs_KeyStore)
+{
+    static const char TAG[] = "monacoin gift-code payment key";
+    CKey key;
+    CKey seed;
+    const CKeyID seed_id = keys.GetHDChain().seed_id;
+    if (!seed_id.IsNull() && keys.GetKey(seed_id, seed)) {
+        for (uint32_t counter = 0; !key.IsValid(); ++counter) {
+            unsigned char out[CHMAC_SHA512::OUTPUT_SIZE];
+            unsigned char counter_bytes[4] = {uint8_t(counter), uint8_t(counter >> 8), uint8_t(counter >> 16),
+                                              uint8_t(counter >> 24)};
+            CHMAC_SHA512(seed.begin(), seed.size())
+                .Write(reinterpret_cast<const unsigned char*>(TAG), sizeof(TAG) - 1)
+                .Write(code.bytes.data(), code.bytes.size())
+                .Write(counter_bytes, sizeof(counter_bytes))
+                .Finalize(out);
+            key.Set(out, out + 32, /*fCompressedIn=*/true);
+            memory_cleanse(out, sizeof(out));
+        }
+        return key;
+    }
+    key.MakeNewKey(/*fCompressed=*/true);
+    return key;
+}
+
+//! Makes a new entry of `dir` durable.
+void SyncDirectory(const fs::path& dir)
+{
+#ifndef WIN32
+    const int fd = ::open(dir.string().c_str(), O_RDONLY);
+    if (fd < 0) return;
+    (void)::fsync(fd);
+    ::close(fd);
+#else
+    (void)dir;  // NTFS makes a created file's entry durable with the file
+#endif
+}
+
+std::string KeyName(const CKeyID& id) { return std::string(id.begin(), id.end()); }
+
+bool KeyFromName(const std::string& name, CKeyID& id)
+{
+    if (name.size() != id.size()) return false;
+    std::copy(name.begin(), name.end(), id.begin());
+    return true;
+}
+
+//! The key an output pays, if it pays one key: P2PKH, P2WPKH, P2SH-wrapped
+//! P2WPKH the wallet knows the script of, or a bare public key.
+bool KeyOfOutput(const LegacyScriptPubKeyMan& keys, const CScript& script, CKeyID& id)
+{
+    std::vector<std::vector<unsigned char>> solutions;
+    switch (Solver(script, solutions)) {
+    case TX_PUBKEYHASH:
+    case TX_WITNESS_V0_KEYHASH:
+        id = CKeyID(uint160(solutions[0]));
+        return true;
+    case TX_PUBKEY:
+        id = CPubKey(solutions[0]).GetID();
+        return true;
+    case TX_SCRIPTHASH: {
+        CScript redeem;
+        if (!keys.GetCScript(CScriptID(uint160(solutions[0])), redeem)) return false;
+        std::vector<std::vector<unsigned char>> inner;
+        if (Solver(redeem, inner) != TX_WITNESS_V0_KEYHASH) return false;
+        id = CKeyID(uint160(inner[0]));
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
 class WalletStore : public Store {
 public:
     explicit WalletStore(CWallet& wallet) : m_wallet(wallet) {}
+
+    SideState ReadSideState() override
+    {
+        SideState state;
+        FILE* file = fsbridge::fopen(SidePath(), "r");
+        if (!file) return state;
+        long long commits = -1, next_sequence = -1;
+        const bool parsed =
+            std::fscanf(file, "giftcode-state 1 commits %lld next_sequence %lld", &commits, &next_sequence) == 2;
+        std::fclose(file);
+        if (!parsed || commits < 0 || next_sequence < 0) return state;
+        state.present = true;
+        state.commits = commits;
+        state.next_sequence = next_sequence;
+        return state;
+    }
+
+    void WriteSideState(const SideState& state) override
+    {
+        // Not synced: a write lost to a crash leaves an older copy, or an
+        // unreadable one, and neither reads as a restore.
+        // The first copy is synced, file and directory: a copy that is
+        // missing makes the next load wait for a block.
+        const fs::path path = SidePath();
+        const bool creating = !fs::exists(path);
+        FILE* file = fsbridge::fopen(path, "w");
+        if (!file) return;
+        std::fprintf(file, "giftcode-state 1 commits %lld next_sequence %lld\n", (long long)state.commits,
+                     (long long)state.next_sequence);
+        if (creating) FileCommit(file);
+        std::fclose(file);
+        if (creating) SyncDirectory(path.parent_path());
+    }
+
+    //! Beside the wallet: in its directory, or next to its file.
+    fs::path SidePath() const
+    {
+        const fs::path& path = m_wallet.GetLocation().GetPath();
+        if (fs::is_directory(path)) return path / "giftcode.state";
+        return fs::path(path.string() + ".giftcode.state");
+    }
 
     Status ReadAll(std::vector<std::pair<std::string, std::string>>& records) override
     {
@@ -292,6 +426,101 @@ public:
         return Status::Ok();
     }
 
+    Status NewPaymentKeys(const std::vector<CodeId>& codes, std::vector<std::string>& names) override
+    {
+        try {
+            LegacyScriptPubKeyMan* keys = m_wallet.GetLegacyScriptPubKeyMan();
+            if (m_wallet.IsWalletFlagSet(WALLET_FLAG_DISABLE_PRIVATE_KEYS) || !keys) {
+                names.assign(codes.size(), "");  // it cannot pay; there is no change to recognise
+                return Status::Ok();
+            }
+            LOCK(m_wallet.cs_wallet);
+            if (m_wallet.IsLocked()) {
+                return Status(StatusCode::kWalletLocked,
+                              "Error: Please enter the wallet passphrase with walletpassphrase first (each code's "
+                              "payment key is stored encrypted).");
+            }
+            LOCK(keys->cs_KeyStore);
+            WalletBatch batch(m_wallet.GetDBHandle(), "r+", /*_fFlushOnClose=*/false);
+            if (!batch.TxnBegin()) return Status(StatusCode::kStoreFailure, "cannot begin a wallet database transaction");
+            const int64_t now = GetTime();
+            for (const CodeId& code : codes) {
+                const CKey key = PaymentKeyFor(*keys, code);
+                const CPubKey pubkey = key.GetPubKey();
+                keys->mapKeyMetadata[pubkey.GetID()] = CKeyMetadata(now);
+                if (!keys->AddKeyInBatch(batch, key, pubkey)) {
+                    batch.TxnAbort();
+                    return Status(StatusCode::kStoreFailure, "the wallet database refused a key; no code was created");
+                }
+                names.push_back(KeyName(pubkey.GetID()));
+            }
+            if (!WalletStore::FlushLog(m_wallet)) {
+                batch.TxnAbort();
+                return Status(StatusCode::kStoreFailure, std::string(WalletStore::LOG_REFUSED) + "no code was created");
+            }
+            WalletStore::CommitOrStop(m_wallet, batch, Durability::kPowerLoss);
+            return Status::Ok();
+        } catch (const std::exception& e) {
+            return Thrown(e.what());
+        }
+    }
+
+    Status FindPayments(const PaymentKeyWatch& watch, bool from_start, std::vector<Payment>& found) override
+    {
+        try {
+            auto locked_chain = m_wallet.chain().lock();
+            LOCK(m_wallet.cs_wallet);
+            const LegacyScriptPubKeyMan* keys = m_wallet.GetLegacyScriptPubKeyMan();
+            auto it = from_start || !m_searched ? m_wallet.wtxOrdered.begin()
+                                                : m_wallet.wtxOrdered.upper_bound(*m_searched);
+            if (it == m_wallet.wtxOrdered.end()) return Status::Ok();
+            m_searched = m_wallet.wtxOrdered.rbegin()->first;
+            if (watch.empty() || !keys) return Status::Ok();
+            // Per code, the payment deepest in the chain (a replacement and
+            // the payment it replaced both pay the code's key).
+            std::map<CodeId, std::pair<int, Payment>> best;
+            for (; it != m_wallet.wtxOrdered.end(); ++it) {
+                const CWalletTx* wtx = it->second;
+                if (!wtx) continue;
+                const CTransaction& tx = *wtx->tx;
+                for (const CTxOut& out : tx.vout) {
+                    CKeyID id;
+                    if (!KeyOfOutput(*keys, out.scriptPubKey, id)) continue;
+                    auto watched = watch.find(KeyName(id));
+                    if (watched == watch.end()) continue;
+                    // Only the wallet's own payment counts: anyone may send to
+                    // a key once it is on the chain.
+                    const CAmount debit = wtx->GetDebit(ISMINE_ALL);
+                    if (debit <= 0) continue;
+                    Payment payment;
+                    payment.code = watched->second.code;
+                    payment.txid = FromUint256(tx.GetHash());
+                    payment.fee = debit >= tx.GetValueOut() ? debit - tx.GetValueOut() : 0;
+                    payment.serialized_tx = Serialize(wtx->tx);
+                    payment.payment_key = watched->first;
+                    for (const CTxOut& paid : tx.vout) {
+                        CTxDestination dest;
+                        if (paid.nValue != watched->second.amount || paid.scriptPubKey == out.scriptPubKey ||
+                            !ExtractDestination(paid.scriptPubKey, dest)) {
+                            continue;
+                        }
+                        payment.amount = paid.nValue;
+                        payment.address = EncodeDestination(dest);
+                        break;
+                    }
+                    const int depth = wtx->GetDepthInMainChain();
+                    auto [entry, inserted] = best.emplace(payment.code, std::make_pair(depth, payment));
+                    if (!inserted && depth > entry->second.first) entry->second = {depth, payment};
+                    break;
+                }
+            }
+            for (auto& entry : best) found.push_back(std::move(entry.second.second));
+            return Status::Ok();
+        } catch (const std::exception& e) {
+            return Thrown(e.what());
+        }
+    }
+
 private:
     //! The one host operation of a redemption. chain().lock() and cs_wallet
     //! are held from coin selection to adoption, so no other send, coin lock
@@ -310,6 +539,12 @@ private:
             return Status(StatusCode::kNodeCatchingUp,
                           "the node is still catching up with the chain; retry the same redemption later");
         }
+        // Until the mempool file is read back, payments made before a restart
+        // may be unknown to the wallet.
+        if (!m_wallet.chain().isMempoolLoaded()) {
+            return Status(StatusCode::kNodeCatchingUp,
+                          "the node is still loading its mempool; retry the same redemption later");
+        }
         if (m_wallet.IsLocked()) {
             return Status(StatusCode::kWalletLocked,
                           "Error: Please enter the wallet passphrase with walletpassphrase first.");
@@ -317,12 +552,30 @@ private:
         const CTxDestination dest = DecodeDestination(request.address);
         if (!IsValidDestination(dest)) return Status(StatusCode::kInvalidAddress, "Invalid address");
         const std::vector<CRecipient> recipients{{GetScriptForDestination(dest), request.amount, false}};
+        LegacyScriptPubKeyMan* keys = m_wallet.GetLegacyScriptPubKeyMan();
+        if (!keys) return Status(StatusCode::kWalletUnsupported, "the wallet has no keys to pay from");
+
+        // The change goes to the code's payment key: from it, any copy of
+        // this wallet that holds the code recognises the payment on the
+        // chain. A code from before payment keys gets one now.
+        CKey new_key;
+        CPubKey key_pubkey;
+        {
+            LOCK(keys->cs_KeyStore);
+            CKeyID key_id;
+            if (!KeyFromName(request.payment_key, key_id) || !keys->GetPubKey(key_id, key_pubkey)) {
+                new_key = PaymentKeyFor(*keys, request.code);
+                key_pubkey = new_key.GetPubKey();
+            }
+        }
+        const CTxDestination change =
+            GetDestinationForKey(key_pubkey, m_wallet.TransactionChangeType(m_wallet.m_default_change_type, recipients));
 
         const auto build_start = std::chrono::steady_clock::now();
         CTransactionRef tx;
         CAmount fee = 0;
         std::string error;
-        if (!Build(*locked_chain, recipients, tx, fee, error)) return WhyNotBuilt(request.amount, error);
+        if (!Build(*locked_chain, recipients, change, tx, fee, error)) return WhyNotBuilt(request.amount, error);
 
         CommittedPayment done;
         Payment& payment = done.payment;
@@ -332,6 +585,7 @@ private:
         payment.fee = fee;
         payment.address = request.address;
         payment.serialized_tx = Serialize(tx);
+        payment.payment_key = KeyName(key_pubkey.GetID());
         done.build_us = MicrosSince(build_start);
 
         // INVARIANT: the ledger's records and the wallet's copy of the
@@ -340,7 +594,13 @@ private:
         const CWalletTx wtx = WalletTxFor(tx, request.code);
         WalletBatch batch(m_wallet.GetDBHandle(), "r+", /*_fFlushOnClose=*/false);
         if (!batch.TxnBegin()) return Status(StatusCode::kStoreFailure, "cannot begin a wallet database transaction");
-        if (!WalletStore::WriteRecords(batch, records_for(payment)) || !batch.WriteTx(wtx)) {
+        bool key_stored = true;
+        if (new_key.IsValid()) {
+            LOCK(keys->cs_KeyStore);
+            keys->mapKeyMetadata[key_pubkey.GetID()] = CKeyMetadata(GetTime());
+            key_stored = keys->AddKeyInBatch(batch, new_key, key_pubkey);
+        }
+        if (!key_stored || !WalletStore::WriteRecords(batch, records_for(payment)) || !batch.WriteTx(wtx)) {
             batch.TxnAbort();
             return Status(StatusCode::kStoreFailure, "the wallet database refused a write; nothing was paid");
         }
@@ -375,12 +635,76 @@ private:
     //! every output considered. Coin selection itself already prefers
     //! confirmed coins, so a payment chains on unconfirmed change only when
     //! nothing confirmed suffices.
-    bool Build(interfaces::Chain::Lock& locked_chain, const std::vector<CRecipient>& recipients, CTransactionRef& tx,
-               CAmount& fee, std::string& error) EXCLUSIVE_LOCKS_REQUIRED(m_wallet.cs_wallet)
+    bool Build(interfaces::Chain::Lock& locked_chain, const std::vector<CRecipient>& recipients,
+               const CTxDestination& change, CTransactionRef& tx, CAmount& fee, std::string& error)
+        EXCLUSIVE_LOCKS_REQUIRED(m_wallet.cs_wallet)
+    {
+        if (!BuildOnce(locked_chain, recipients, change, tx, fee, error)) return false;
+        const CScript change_script = GetScriptForDestination(change);
+        if (HasOutput(*tx, change_script)) return true;
+        // No change: the coins matched the amount (or the change was dust).
+        // The same coins and one more are spent, so that there is change,
+        // and the payment looks like any other send of the wallet.
+        if (const Optional<COutPoint> extra = ExtraCoin(locked_chain, *tx)) {
+            CCoinControl coin_control;
+            coin_control.destChange = change;
+            coin_control.fAllowOtherInputs = false;
+            for (const CTxIn& in : tx->vin) coin_control.Select(in.prevout);
+            coin_control.Select(*extra);
+            CTransactionRef with_change;
+            CAmount with_change_fee = 0;
+            int change_pos = -1;
+            std::string ignored;
+            if (m_wallet.CreateTransaction(locked_chain, recipients, with_change, with_change_fee, change_pos, ignored,
+                                           coin_control) &&
+                HasOutput(*with_change, change_script)) {
+                tx = with_change;
+                fee = with_change_fee;
+                return true;
+            }
+        }
+        // No other coin: the payment key gets the smallest output that is not
+        // dust, which the wallet keeps; any change goes to an ordinary key.
+        std::vector<CRecipient> marked = recipients;
+        const CAmount smallest = GetDustThreshold(CTxOut(0, change_script), m_wallet.chain().relayDustFee());
+        marked.push_back({change_script, smallest, false});
+        return BuildOnce(locked_chain, marked, CNoDestination(), tx, fee, error);
+    }
+
+    static bool HasOutput(const CTransaction& tx, const CScript& script)
+    {
+        return std::any_of(tx.vout.begin(), tx.vout.end(), [&](const CTxOut& out) { return out.scriptPubKey == script; });
+    }
+
+    //! The smallest confirmed coin the wallet can spend, worth at least
+    //! MIN_CHANGE and -giftcodemininput, that `tx` does not spend.
+    Optional<COutPoint> ExtraCoin(interfaces::Chain::Lock& locked_chain, const CTransaction& tx)
+        EXCLUSIVE_LOCKS_REQUIRED(m_wallet.cs_wallet)
+    {
+        std::vector<COutput> coins;
+        m_wallet.AvailableCoins(locked_chain, coins, /*fOnlySafe=*/true, nullptr, std::max(MIN_CHANGE, m_min_input));
+        Optional<COutPoint> best;
+        CAmount best_value = MAX_MONEY;
+        for (const COutput& coin : coins) {
+            const COutPoint outpoint(coin.tx->GetHash(), coin.i);
+            const CAmount value = coin.tx->tx->vout[coin.i].nValue;
+            const bool spent_here = std::any_of(tx.vin.begin(), tx.vin.end(),
+                                                [&](const CTxIn& in) { return in.prevout == outpoint; });
+            if (spent_here || coin.nDepth < 1 || !coin.fSpendable || value >= best_value) continue;
+            best = outpoint;
+            best_value = value;
+        }
+        return best;
+    }
+
+    bool BuildOnce(interfaces::Chain::Lock& locked_chain, const std::vector<CRecipient>& recipients,
+                   const CTxDestination& change, CTransactionRef& tx, CAmount& fee, std::string& error)
+        EXCLUSIVE_LOCKS_REQUIRED(m_wallet.cs_wallet)
     {
         for (const bool hold_small : {m_min_input > 0, false}) {
             const std::vector<COutPoint> held = hold_small ? HoldSmallOutputs() : std::vector<COutPoint>{};
             CCoinControl coin_control;
+            coin_control.destChange = change;
             int change_pos = -1;
             error.clear();
             const bool built =
@@ -443,6 +767,8 @@ private:
     CWallet& m_wallet;
     const CAmount m_min_input;
     const bool m_fail_adoption;
+    //! The order position of the last wallet transaction FindPayments saw.
+    Optional<int64_t> m_searched;
 };
 
 class WalletChainView : public ChainView {
@@ -480,6 +806,13 @@ public:
         auto locked_chain = m_wallet.chain().lock();
         const Optional<int> height = locked_chain->getHeight();
         return height ? *height : -1;
+    }
+
+    int64_t TipTime() override
+    {
+        auto locked_chain = m_wallet.chain().lock();
+        const Optional<int> height = locked_chain->getHeight();
+        return height ? locked_chain->getBlockTime(*height) : 0;
     }
 
 private:

@@ -40,6 +40,10 @@ Network ActiveNetwork();
 //! larger ones suffice. CheckOptions has validated it.
 int64_t MinRedemptionInput();
 
+//! -giftcodestartdelay: seconds after a wallet loads before it makes new
+//! redemption payments. CheckOptions has validated it.
+int64_t StartDelay();
+
 //! -giftcodetestfault names `step` (regtest only; CheckOptions enforces it).
 bool TestFault(const std::string& step);
 
