@@ -322,6 +322,9 @@ class Node:
             "-rpcpassword=" + self.rpc_password,
             "-printtoconsole=0",
             "-daemon=0",
+            # Tests that restart a node redeem at once; the wait after load
+            # is tested on its own (wallet_giftcode_restore.py).
+            "-giftcodestartdelay=0",
         ] + self.extra_args
 
     # -- lifecycle ----------------------------------------------------------

@@ -39,11 +39,13 @@ class PersistenceTest(GiftCodeTest):
         info = node.rpc("getgiftcodeinfo", wallet=wallet)
         return {
             "codes": stable(node.rpc("listgiftcodes", "", None, 0, 10000, wallet=wallet)["codes"]),
-            "info": {k: v for k, v in info.items() if k not in ("failed_redemptions", "unbroadcast", "timings")},
+            "info": {k: v for k, v in info.items()
+                     if k not in ("failed_redemptions", "unbroadcast", "timings", "restore", "payments_start_in",
+                                  "payments_wait_for_block")},
             "tags": tagged_payments(node, wallet),
         }
 
-    def check_survived(self, what, wallet="issuer"):
+    def check_survived(self, what, wallet="issuer", new_place=False):
         node, w = self.node, self.node.wallet(wallet)
         self.log.info("after %s: every code, state and payment is as before", what)
         now = self.state(wallet)
@@ -51,6 +53,12 @@ class PersistenceTest(GiftCodeTest):
             assert_equal(now[key], self.expected[key], "%s after %s" % (key, what))
         info = w.getgiftcodeinfo()
         assert_equal(info["failed_redemptions"], {}, "failed_redemptions count since the wallet was loaded")
+        restore = info["restore"]
+        # A copy loaded in a new place has no state file beside it yet.
+        assert_equal((restore["detected"], restore["side_file"], restore["found_on_chain"]), (False, not new_place, 0),
+                     "%s is not a restore from an older backup" % what)
+        if not new_place:
+            assert_equal(restore["wallet_commits"], restore["side_file_commits"], "commits in the wallet and beside it")
         assert_true(info["consistency"]["checked"] and info["consistency"]["clean"], "consistency clean")
         for code, txid in ((self.r[0]["code"], self.paid0["txid"]), (self.r[1]["code"], self.paid1["txid"])):
             assert_equal(w.getgiftcode(code)["txid"], txid)
@@ -124,11 +132,15 @@ class PersistenceTest(GiftCodeTest):
         os.makedirs(os.path.join(node.walletdir, "restored"))
         shutil.copyfile(backup, os.path.join(node.walletdir, "restored", "wallet.dat"))
         node.rpc("loadwallet", "restored")
-        self.check_survived("a restore from backupwallet", wallet="restored")
+        self.check_survived("a restore from backupwallet", wallet="restored", new_place=True)
         restored = node.wallet("restored")
 
         self.log.info("the restored wallet redeems an issued code once, and keeps it over a restart")
+        # Loaded without the state file beside it, it makes new payments
+        # after the next block (wallet_giftcode_restore.py tests the wait).
         address2 = payee.getnewaddress()
+        node.mine(1, self.miner_address)
+        node.sync_callbacks()
         paid2 = restored.redeemgiftcode(self.i[0]["code"], address2)
         assert_equal((paid2["amount"], paid2["replay"], paid2["broadcast"]), (Decimal("1"), False, True))
         node.mine(1, self.miner_address)
