@@ -188,6 +188,10 @@ Audit Check(const fs::path& db, const Claims& claims)
     BOOST_REQUIRE(store.ReadAll(rows).ok());
     std::map<CodeId, CodeRecord> records;
     for (const auto& [key, value] : rows) {
+        if (IsStateKey(key)) {
+            BOOST_REQUIRE(DecodeLedgerState(value).ok());
+            continue;
+        }
         Result<CodeId> id = DecodeCodeKey(key);
         BOOST_REQUIRE(id.ok());
         Result<CodeRecord> r = DecodeCodeRecord(id.value(), value);

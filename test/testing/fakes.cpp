@@ -365,6 +365,8 @@ Status FakePayer::NewPaymentKeys(const std::vector<CodeId>& codes, std::vector<s
     if (m_locked) return Status(StatusCode::kWalletLocked, "wallet is locked");
     if (m_fail_keys) return Status(StatusCode::kStoreFailure, "injected key failure");
     for (const CodeId& code : codes) keys.push_back(m_unsupported ? "" : "key:" + code.ToHex());
+    if (m_broken_keys < 0 && !keys.empty()) keys.pop_back();
+    if (m_broken_keys > 0 && !keys.empty()) keys.back().assign(MAX_PAYMENT_KEY + 1, 'k');
     return Status::Ok();
 }
 

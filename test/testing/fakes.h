@@ -139,6 +139,9 @@ public:
     Payment PaymentOf(const Txid& txid);
     //! NewPaymentKeys fails with kStoreFailure while set.
     void FailPaymentKeys(bool fail) { m_fail_keys = fail; }
+    //! NewPaymentKeys returns one key too few (-1), one too long (1), or
+    //! what it should (0).
+    void SetBrokenPaymentKeys(int how) { m_broken_keys = how; }
     //! FindPayments fails with kStoreFailure while set.
     void FailFinding(bool fail) { m_fail_finding = fail; }
     //! FindPayments calls that looked at every transaction.
@@ -207,6 +210,7 @@ private:
     std::atomic<bool> m_fail_restores{false};
     std::atomic<bool> m_fail_listing{false};
     std::atomic<bool> m_fail_keys{false};
+    std::atomic<int> m_broken_keys{0};
     std::atomic<bool> m_fail_finding{false};
     std::atomic<int> m_full_searches{0};
     //! The wallet's transactions in the order it took them, and how far

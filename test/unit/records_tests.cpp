@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 using namespace giftcode;
@@ -125,6 +126,35 @@ BOOST_AUTO_TEST_CASE(version_2_records_still_read)
     long_key[issued_key_at] = char(MAX_PAYMENT_KEY + 1);
     long_key += std::string(MAX_PAYMENT_KEY + 1 - issued.payment_key.size(), 'k');
     BOOST_CHECK(DecodeCodeRecord(issued.id, long_key).status().code() == StatusCode::kCorruption);
+}
+
+BOOST_AUTO_TEST_CASE(equality_sees_every_field)
+{
+    const CodeRecord base = Sample(StoredState::kRedeemed);
+    std::vector<std::function<void(CodeRecord&)>> changes = {
+        [](CodeRecord& r) { r.id.bytes[0] ^= 1; },
+        [](CodeRecord& r) { r.state = StoredState::kCancelled; },
+        [](CodeRecord& r) { ++r.amount; },
+        [](CodeRecord& r) { ++r.created_at; },
+        [](CodeRecord& r) { ++r.expires_at; },
+        [](CodeRecord& r) { r.label += "x"; },
+        [](CodeRecord& r) { ++r.sequence; },
+        [](CodeRecord& r) { r.txid[0] ^= 1; },
+        [](CodeRecord& r) { r.address += "x"; },
+        [](CodeRecord& r) { ++r.redeemed_at; },
+        [](CodeRecord& r) { ++r.fee; },
+        [](CodeRecord& r) { r.payment_tx += "x"; },
+        [](CodeRecord& r) { r.replaced.pop_back(); },
+        [](CodeRecord& r) { ++r.cancelled_at; },
+        [](CodeRecord& r) { r.payment_key += "x"; },
+        [](CodeRecord& r) { r.found_on_chain = !r.found_on_chain; },
+    };
+    BOOST_CHECK(base == Sample(StoredState::kRedeemed));
+    for (size_t i = 0; i < changes.size(); ++i) {
+        CodeRecord changed = base;
+        changes[i](changed);
+        BOOST_CHECK_MESSAGE(!(changed == base), "change " << i);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(the_ledger_state_record)

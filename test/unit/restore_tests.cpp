@@ -11,6 +11,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,15 @@ struct RestoreFixture {
         store.RestoreSnapshot(backup);
         node = std::make_unique<FakeNode>(store);
     }
+    //! Backs the wallet up, redeems `code` to payee 1 and puts the backup
+    //! back: returns the payment made since.
+    Payment PaidSinceBackup(const IssuedCode& code)
+    {
+        const MemoryStore::Snapshot backup = store.TakeSnapshot();
+        const Payment payment = node->payer.PaymentOf(Redeem(code, 1).txid);
+        PutBack(backup);
+        return payment;
+    }
     //! The payment a redemption made before the wallet was put back.
     Payment PaymentOfBackup(const Redemption& r) { return m_paid.at(r.txid); }
     std::map<Txid, Payment> m_paid;
@@ -94,6 +104,12 @@ BOOST_AUTO_TEST_CASE(codes_get_their_payment_keys_when_created)
     node->payer.FailPaymentKeys(true);
     BOOST_CHECK(ledger->Create(COIN, 2, "", 0).status().code() == StatusCode::kStoreFailure);
     node->payer.FailPaymentKeys(false);
+    // A payer that breaks the contract creates nothing either.
+    for (int broken : {-1, 1}) {
+        node->payer.SetBrokenPaymentKeys(broken);
+        BOOST_CHECK(ledger->Create(COIN, 2, "", 0).status().code() == StatusCode::kPaymentFailed);
+    }
+    node->payer.SetBrokenPaymentKeys(0);
     BOOST_CHECK_EQUAL(ledger->Info().counts[CodeState::kIssued], before);
     // A wallet without private keys issues codes without one.
     node->payer.SetUnsupported(true);
@@ -174,9 +190,7 @@ BOOST_AUTO_TEST_CASE(a_restored_wallet_finds_the_payments_made_after_its_backup)
 BOOST_AUTO_TEST_CASE(a_reader_sees_a_payment_found_since_the_last_write)
 {
     const std::vector<IssuedCode> codes = Create(1);
-    const MemoryStore::Snapshot backup = store.TakeSnapshot();
-    const Payment payment = node->payer.PaymentOf(Redeem(codes[0], 1).txid);
-    PutBack(backup);
+    const Payment payment = PaidSinceBackup(codes[0]);
     ledger = node->Open();
     BOOST_CHECK(View(codes[0]).state == CodeState::kIssued);
     node->payer.LearnFromChain(payment, InMempool());
@@ -185,12 +199,28 @@ BOOST_AUTO_TEST_CASE(a_reader_sees_a_payment_found_since_the_last_write)
     BOOST_CHECK(page->codes.at(0).state == CodeState::kRedeemed);
 }
 
+BOOST_AUTO_TEST_CASE(a_reader_does_not_wait_for_a_write_under_way)
+{
+    const std::vector<IssuedCode> codes = Create(2);
+    node->clock.Advance(1);
+    node->chain.SetTipTime(node->clock.Now());
+    // While a redemption holds the write lock, a read answers from the
+    // index without searching (the writer searches itself).
+    std::optional<CodeState> seen;
+    node->payer.SetWhilePaying([&] {
+        Result<CodeView> view = ledger->Get(codes[1].id.ToHex());
+        if (view.ok()) seen = view->state;
+    });
+    Redeem(codes[0], 1);
+    node->payer.SetWhilePaying({});
+    BOOST_REQUIRE(seen.has_value());
+    BOOST_CHECK(*seen == CodeState::kIssued);
+}
+
 BOOST_AUTO_TEST_CASE(a_cancelled_code_found_paid_reads_redeemed)
 {
     const std::vector<IssuedCode> codes = Create(1);
-    const MemoryStore::Snapshot backup = store.TakeSnapshot();
-    const Payment payment = node->payer.PaymentOf(Redeem(codes[0], 1).txid);
-    PutBack(backup);
+    const Payment payment = PaidSinceBackup(codes[0]);
     ledger = node->Open();
     BOOST_REQUIRE(ledger->Cancel(codes[0].id.ToHex()).ok());
     node->payer.LearnFromChain(payment, Confirmed(1));
@@ -199,6 +229,19 @@ BOOST_AUTO_TEST_CASE(a_cancelled_code_found_paid_reads_redeemed)
     const CodeView view = View(codes[0]);
     BOOST_CHECK(view.state == CodeState::kRedeemed);
     BOOST_CHECK(view.record.txid == payment.txid);
+}
+
+BOOST_AUTO_TEST_CASE(a_payment_too_large_to_keep_is_followed_by_its_txid)
+{
+    const std::vector<IssuedCode> codes = Create(1);
+    Payment payment = PaidSinceBackup(codes[0]);
+    payment.serialized_tx.assign(MAX_PAYMENT_TX + 1, 'x');
+    node->payer.LearnFromChain(payment, Confirmed(1));
+    ledger = node->Open();
+    const CodeView view = View(codes[0]);
+    BOOST_CHECK(view.state == CodeState::kRedeemed);
+    BOOST_CHECK(view.record.txid == payment.txid);
+    BOOST_CHECK(view.record.payment_tx.empty());
 }
 
 BOOST_AUTO_TEST_CASE(payments_to_other_keys_are_not_taken_for_a_code)
@@ -225,9 +268,7 @@ BOOST_AUTO_TEST_CASE(a_failed_search_pays_nothing)
 BOOST_AUTO_TEST_CASE(recording_a_found_payment_can_fail)
 {
     const std::vector<IssuedCode> codes = Create(1);
-    const MemoryStore::Snapshot backup = store.TakeSnapshot();
-    const Payment payment = node->payer.PaymentOf(Redeem(codes[0], 1).txid);
-    PutBack(backup);
+    const Payment payment = PaidSinceBackup(codes[0]);
     node->payer.LearnFromChain(payment, Confirmed(1));
     store.FailNextCommits(1);
     BOOST_CHECK(Ledger::Open(node->ports(), node->policy()).status().code() == StatusCode::kStoreFailure);
