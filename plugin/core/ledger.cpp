@@ -186,7 +186,8 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const Ports& ports, const LedgerPol
         ledger->m_next_sequence = std::max(ledger->m_next_sequence, side.next_sequence);
     }
     ledger->m_opened_at = ledger->Now();
-    ledger->m_waits_for_block = ledger->m_start_waits && (!side.present || side.commits > ledger->m_restore.wallet_commits);
+    ledger->m_waits_for_block =
+        ledger->m_start_waits && (!side.present || side.commits > ledger->m_restore.wallet_commits);
     {
         // Before anything is served: payments of codes the wallet's records
         // read unpaid (made before it was restored from a backup) become

@@ -135,7 +135,9 @@ public:
     virtual ~Payer() = default;
     //! One redemption's payment, as one operation under the wallet's lock:
     //! builds and signs a payment of exactly request.amount to
-    //! request.address (fee on top); writes records_for(payment) and the
+    //! request.address (fee on top), with an output to the code's payment
+    //! key (its change, or else the smallest output that is not dust; a new
+    //! key if the request names none); writes records_for(payment) and the
     //! wallet's copy of the payment in ONE database transaction, synced to
     //! disk (kPowerLoss); then the wallet takes the payment as its own. No
     //! other send, coin lock or unlock of the wallet can run in between.

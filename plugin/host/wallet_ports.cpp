@@ -442,7 +442,9 @@ public:
             }
             LOCK(keys->cs_KeyStore);
             WalletBatch batch(m_wallet.GetDBHandle(), "r+", /*_fFlushOnClose=*/false);
-            if (!batch.TxnBegin()) return Status(StatusCode::kStoreFailure, "cannot begin a wallet database transaction");
+            if (!batch.TxnBegin()) {
+                return Status(StatusCode::kStoreFailure, "cannot begin a wallet database transaction");
+            }
             const int64_t now = GetTime();
             for (const CodeId& code : codes) {
                 const CKey key = PaymentKeyFor(*keys, code);
@@ -568,8 +570,8 @@ private:
                 key_pubkey = new_key.GetPubKey();
             }
         }
-        const CTxDestination change =
-            GetDestinationForKey(key_pubkey, m_wallet.TransactionChangeType(m_wallet.m_default_change_type, recipients));
+        const OutputType change_type = m_wallet.TransactionChangeType(m_wallet.m_default_change_type, recipients);
+        const CTxDestination change = GetDestinationForKey(key_pubkey, change_type);
 
         const auto build_start = std::chrono::steady_clock::now();
         CTransactionRef tx;
@@ -673,7 +675,8 @@ private:
 
     static bool HasOutput(const CTransaction& tx, const CScript& script)
     {
-        return std::any_of(tx.vout.begin(), tx.vout.end(), [&](const CTxOut& out) { return out.scriptPubKey == script; });
+        return std::any_of(tx.vout.begin(), tx.vout.end(),
+                           [&](const CTxOut& out) { return out.scriptPubKey == script; });
     }
 
     //! The smallest confirmed coin the wallet can spend, worth at least
