@@ -5,7 +5,8 @@ mempool by the codes' payment keys before any redemption is served.
 
 Two nodes: the issuing node and a peer that mines and holds the payees'
 wallet. In each scenario the issuer gets a fresh wallet, 16 MONA in 8 coins,
-and 60 codes of 0.1 MONA; the wallet is backed up; 40 codes are redeemed,
+and 60 codes of 0.1 MONA; the wallet is backed up (one more code is issued
+after that, which the restored wallet must not know); 40 codes are redeemed,
 each to its own payee address: 20 whose payments are then mined, and 20
 whose payments stay unconfirmed and are relayed to the peer. Then the backup
 is put in the wallet's place and the wallet is loaded again:
@@ -40,8 +41,8 @@ import shutil
 import time
 from decimal import Decimal
 
-from framework import (ERR_ALREADY_REDEEMED, ERR_CATCHING_UP, GiftCodeTest, RpcError, assert_equal,
-                       assert_raises_rpc, assert_true, outputs_to, wait_until)
+from framework import (ERR_ALREADY_REDEEMED, ERR_CATCHING_UP, ERR_UNKNOWN, GiftCodeTest, RpcError,
+                       assert_equal, assert_raises_rpc, assert_true, outputs_to, wait_until)
 
 AMOUNT = Decimal("0.1")
 CODES = 60
@@ -99,6 +100,7 @@ class RestoreTest(GiftCodeTest):
             c["address"] = payee.getnewaddress()
         backup = os.path.join(node.datadir, name + "-backup.dat")
         wallet.backupwallet(backup)
+        late = wallet.creategiftcode(AMOUNT, 1, "after the backup")["codes"][0]
 
         self.log.info("%s: %d redemptions mined, %d left unconfirmed and relayed", title, CONFIRMED, UNCONFIRMED)
         paid = {}
@@ -159,6 +161,10 @@ class RestoreTest(GiftCodeTest):
             assert_equal((view["txid"], view["address"], view["found_on_chain"]), (paid[c["id"]], c["address"], True),
                          "code %s" % c["id"])
         assert_equal(wallet.getgiftcodeinfo()["restore"]["found_on_chain"], CONFIRMED + UNCONFIRMED)
+
+        self.log.info("%s: a code issued after the backup is unknown", title)
+        assert_raises_rpc(ERR_UNKNOWN, wallet.getgiftcode, late["id"])
+        assert_raises_rpc(ERR_UNKNOWN, wallet.redeemgiftcode, late["code"], payee.getnewaddress())
 
         self.log.info("%s: redeeming them again pays nothing", title)
         received = payee.getbalances()["mine"]
