@@ -242,11 +242,18 @@ class Node:
     call or raises RpcError with the node's exact error code.
     """
 
-    def __init__(self, binary, extra_args=(), name="node0", cli=None, rpc_timeout=300, keep_datadir=None):
+    def __init__(self, binary, extra_args=(), name="node0", cli=None, rpc_timeout=300, keep_datadir=None,
+                 module_args=True):
         self.binary = binary
         self.cli_binary = cli
         self.name = name
         self.extra_args = list(extra_args)
+        # Options of the gift-code module a test node starts with (before
+        # extra_args, which may override them); False for a node without
+        # the module (a stock node the replay tool starts).
+        # Tests that restart a node redeem at once; the wait after a load is
+        # tested on its own (wallet_giftcode_restore.py).
+        self.module_args = ["-giftcodestartdelay=0"] if module_args else []
         self.rpc_timeout = rpc_timeout
         self.keep_datadir = (os.environ.get(ENV_KEEP_DATADIR) == "1") if keep_datadir is None else keep_datadir
         self.datadir = tempfile.mkdtemp(prefix="giftcode_func_%s_" % name)
@@ -322,10 +329,7 @@ class Node:
             "-rpcpassword=" + self.rpc_password,
             "-printtoconsole=0",
             "-daemon=0",
-            # Tests that restart a node redeem at once; the wait after load
-            # is tested on its own (wallet_giftcode_restore.py).
-            "-giftcodestartdelay=0",
-        ] + self.extra_args
+        ] + self.module_args + self.extra_args
 
     # -- lifecycle ----------------------------------------------------------
     @property
