@@ -182,12 +182,14 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const Ports& ports, const LedgerPol
         restore.wallet_commits = commits;
         restore.side_commits = side.commits;
         restore.detected = side.present && side.commits > commits;
+        if (restore.detected) {
+            restore.codes_missing = std::max<int64_t>(0, side.next_sequence - ledger->m_next_sequence);
+        }
         ledger->m_commits = std::max(commits, side.commits);
         ledger->m_next_sequence = std::max(ledger->m_next_sequence, side.next_sequence);
     }
     ledger->m_opened_at = ledger->Now();
-    ledger->m_waits_for_block =
-        ledger->m_start_waits && (!side.present || side.commits > ledger->m_restore.wallet_commits);
+    ledger->m_waits_for_block = ledger->m_start_waits && (!side.present || ledger->m_restore.detected);
     {
         // Before anything is served: payments of codes the wallet's records
         // read unpaid (made before it was restored from a backup) become
@@ -205,8 +207,13 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const Ports& ports, const LedgerPol
     // again. Broadcasting waits for the first block.
     (void)ledger->Follow(/*broadcast=*/false);
     if (!side.present) {
-        MutexLock lock(ledger->m_mutex);
-        ports.store.WriteSideState({true, ledger->m_commits, ledger->m_next_sequence});
+        SideState first{true, 0, 0};
+        {
+            MutexLock lock(ledger->m_mutex);
+            first.commits = ledger->m_commits;
+            first.next_sequence = ledger->m_next_sequence;
+        }
+        ports.store.WriteSideState(first);
     }
     return ledger;
 }

@@ -66,6 +66,10 @@ struct RestoreInfo {
     bool detected{false};
     int64_t wallet_commits{0};  //!< commits the wallet held when it opened
     int64_t side_commits{0};    //!< commits the copy beside it held
+    //! Codes issued after the backup was taken: the copy beside the wallet
+    //! counts their sequences, the wallet lacks them. They answer unknown
+    //! code; their holders need new codes unless they were paid before.
+    int64_t codes_missing{0};
     //! Payments found on the chain since the ledger opened, of codes that
     //! read issued: each such code now reads redeemed with that payment.
     size_t found_on_chain{0};

@@ -422,6 +422,7 @@ RpcReply GetGiftCodeInfoRpc(Ledger& ledger, const UniValue& params)
     restore.pushKV("wallet_commits", UniValue(info.restore.wallet_commits));
     restore.pushKV("side_file", UniValue(info.restore.side_state));
     restore.pushKV("side_file_commits", UniValue(info.restore.side_commits));
+    restore.pushKV("codes_missing", UniValue(info.restore.codes_missing));
     restore.pushKV("found_on_chain", UniValue(uint64_t(info.restore.found_on_chain)));
     restore.pushKV("watched_at_load", UniValue(uint64_t(info.restore.watched)));
     restore.pushKV("search_ms", UniValue(UniValue::VNUM, MillisText(info.restore.search_us)));

@@ -25,10 +25,11 @@ void LogOpened(const CWallet& wallet, Ledger& ledger)
     if (r.detected) {
         wallet.WalletLogPrintf("gift codes: WARNING: this wallet was put back from a backup: it holds %d gift-code "
                                "commits, the state file beside it %d. %u codes issued in the backup were redeemed "
-                               "after it was taken; they were found on the chain and read redeemed. Codes issued "
-                               "after the backup are not in this wallet (see doc/design.md, \"Restored from a "
+                               "after it was taken; they were found on the chain and read redeemed. %d codes issued "
+                               "after the backup are not in this wallet: they answer unknown code, and their "
+                               "holders need new codes unless they were paid (see doc/design.md, \"Restored from a "
                                "backup\").\n",
-                               r.wallet_commits, r.side_commits, r.found_on_chain);
+                               r.wallet_commits, r.side_commits, r.found_on_chain, r.codes_missing);
     } else if (r.found_on_chain > 0) {
         wallet.WalletLogPrintf("gift codes: %u codes that read unpaid were found paid on the chain and now read "
                                "redeemed\n",

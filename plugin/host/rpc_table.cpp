@@ -238,6 +238,7 @@ RPCHelpMan InfoHelp()
                 {Res::Type::NUM, "wallet_commits", "Ledger commits the wallet held when it was loaded"},
                 {Res::Type::BOOL, "side_file", "Whether the state file beside the wallet was there when it was loaded"},
                 {Res::Type::NUM, "side_file_commits", "Ledger commits that file held"},
+                {Res::Type::NUM, "codes_missing", "When restored: codes issued after the backup was taken, which the wallet lacks (they answer -404; give their holders new codes unless they were paid)"},
                 {Res::Type::NUM, "found_on_chain", "Codes the wallet read as unpaid whose payment it found on the chain since it was loaded; each now reads redeemed"},
                 {Res::Type::NUM, "watched_at_load", "Unpaid codes with a payment key when the wallet was loaded"},
                 {Res::Type::NUM, "search_ms", "Milliseconds the search of the wallet's transactions for their payments took at load"},

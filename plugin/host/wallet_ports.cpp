@@ -182,10 +182,9 @@ public:
 
     void WriteSideState(const SideState& state) override
     {
-        // Not synced: a write lost to a crash leaves an older copy, or an
-        // unreadable one, and neither reads as a restore.
-        // The first copy is synced, file and directory: a copy that is
-        // missing makes the next load wait for a block.
+        // Not synced, but for the first copy (file and directory; a missing
+        // copy makes the next load wait for a block): a write lost to a
+        // crash leaves an older or unreadable copy, never read as a restore.
         const fs::path path = SidePath();
         const bool creating = !fs::exists(path);
         FILE* file = fsbridge::fopen(path, "w");

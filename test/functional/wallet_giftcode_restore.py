@@ -134,6 +134,7 @@ class RestoreTest(GiftCodeTest):
         else:
             assert_true(restore["detected"], "the restore is detected: %r" % restore)
             assert_true(restore["wallet_commits"] < restore["side_file_commits"], "fewer commits in the wallet")
+            assert_equal(restore["codes_missing"], 1, "the code issued after the backup is reported missing")
         assert_true(info["payments_wait_for_block"], "new payments wait for the next block")
         unpaid = codes[CONFIRMED + UNCONFIRMED]
         e = assert_raises_rpc(ERR_CATCHING_UP, wallet.redeemgiftcode, unpaid["code"], unpaid["address"])

@@ -147,6 +147,7 @@ BOOST_AUTO_TEST_CASE(a_restored_wallet_finds_the_payments_made_after_its_backup)
     BOOST_CHECK(info.restore.side_state);
     BOOST_CHECK_EQUAL(info.restore.side_commits, commits);
     BOOST_CHECK_LT(info.restore.wallet_commits, commits);
+    BOOST_CHECK_EQUAL(info.restore.codes_missing, 0);
     BOOST_CHECK_EQUAL(info.restore.found_on_chain, 1u);
     CodeView view = View(codes[0]);
     BOOST_CHECK(view.state == CodeState::kRedeemed);
@@ -306,6 +307,8 @@ BOOST_AUTO_TEST_CASE(a_restore_is_told_from_the_state_beside_the_wallet)
     BOOST_CHECK(info.detected);
     BOOST_CHECK_EQUAL(info.wallet_commits, 3);
     BOOST_CHECK_EQUAL(info.side_commits, 10);
+    // Sequences 3 to 49 were given out after the backup: 47 codes missing.
+    BOOST_CHECK_EQUAL(info.codes_missing, 47);
     const std::vector<IssuedCode> later = Create(1);
     BOOST_CHECK_EQUAL(View(later[0]).record.sequence, 50);
     BOOST_CHECK_EQUAL(store.ReadSideState().commits, 11);
