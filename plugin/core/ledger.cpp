@@ -113,6 +113,7 @@ Redemption RedemptionOf(const CodeRecord& record)
     Redemption r;
     r.id = record.id;
     r.txid = record.txid;
+    r.vout = record.vout;
     r.amount = record.amount;
     r.fee = record.fee;
     r.address = record.address;
@@ -126,6 +127,9 @@ uint64_t MicrosSince(std::chrono::steady_clock::time_point start)
     return uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
                         .count());
 }
+
+//! Times the ledger asks for other keys for codes whose tags are taken.
+constexpr uint32_t MAX_KEY_ATTEMPTS = 8;
 
 bool IsHexId(const std::string& text)
 {
@@ -162,9 +166,10 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const Ports& ports, const LedgerPol
             Result<CodeRecord> record = DecodeCodeRecord(id.value(), value);
             if (!record.ok()) return record.status();
             const CodeRecord& r = record.value();
-            if (r.state == StoredState::kRedeemed) ledger->m_followed.emplace(r.txid, r.id);
-            if (r.state != StoredState::kRedeemed && !r.payment_key.empty()) {
-                ledger->m_watched[r.payment_key] = WatchedCode{r.id, r.amount};
+            if (r.state == StoredState::kRedeemed) ledger->m_followed[r.txid].insert(r.id);
+            if (!r.payment_key.empty()) {
+                ledger->m_tags.insert(PaymentTagOf(r.payment_key));
+                if (r.state != StoredState::kRedeemed) ledger->m_watched.Add(r.payment_key, WatchedCode{r.id, r.amount});
             }
             ledger->m_start_waits |= r.state != StoredState::kRedeemed;
             ledger->m_next_sequence = std::max(ledger->m_next_sequence, r.sequence + 1);
@@ -242,6 +247,9 @@ Status Ledger::FindPaymentsLocked(bool from_start)
     std::vector<Payment> found;
     Status listed = m_ports.payer.FindPayments(m_watched, from_start, found);
     if (!listed.ok()) return listed;
+    // The codes of one payment are recorded together.
+    std::map<Txid, std::vector<CodeRecord>> by_payment;
+    std::set<CodeId> seen;
     for (Payment& payment : found) {
         CodeRecord record;
         {
@@ -250,11 +258,12 @@ Status Ledger::FindPaymentsLocked(bool from_start)
             // Two payments of one code (a replacement and the payment it
             // replaced): the first found is followed, and follows the other.
             if (it == m_records.end() || it->second.state == StoredState::kRedeemed) continue;
+            if (!seen.insert(payment.code).second) continue;
             record = it->second;
         }
-        const std::string watched_key = record.payment_key;
         record.state = StoredState::kRedeemed;
         record.txid = payment.txid;
+        record.vout = payment.vout;
         record.address = payment.address;
         record.redeemed_at = Now();
         record.fee = payment.fee;
@@ -262,20 +271,29 @@ Status Ledger::FindPaymentsLocked(bool from_start)
         record.payment_tx = payment.serialized_tx.size() <= MAX_PAYMENT_TX ? payment.serialized_tx : "";
         record.found_on_chain = true;
         record.cancelled_at = 0;
-        Status committed =
-            m_ports.store.Commit(WithState({{EncodeCodeKey(record.id), EncodeCodeRecord(record), false}}),
-                                 Durability::kPowerLoss);
+        by_payment[payment.txid].push_back(std::move(record));
+    }
+    for (auto& [txid, records] : by_payment) {
+        RecordWrites writes;
+        std::vector<CodeId> ids;
+        for (const CodeRecord& record : records) {
+            writes.push_back({EncodeCodeKey(record.id), EncodeCodeRecord(record), false});
+            ids.push_back(record.id);
+        }
+        Status committed = m_ports.store.Commit(WithState(std::move(writes)), Durability::kPowerLoss);
         if (!committed.ok()) return committed;
         Committed();
-        m_watched.erase(watched_key);
         {
             MutexLock lock(m_mutex);
-            m_records[record.id] = record;
-            m_followed.emplace(record.txid, record.id);
-            ++m_restore.found_on_chain;
+            for (const CodeRecord& record : records) {
+                m_records[record.id] = record;
+                m_followed[txid].insert(record.id);
+                ++m_restore.found_on_chain;
+            }
         }
+        for (const CodeRecord& record : records) m_watched.Erase(record.payment_key);
         // The wallet's copy gets its tag, as if this wallet had paid it.
-        if (!record.payment_tx.empty()) (void)m_ports.payer.RestorePayment(record.id, record.payment_tx);
+        if (!records.front().payment_tx.empty()) (void)m_ports.payer.RestorePayment(ids, records.front().payment_tx);
     }
     return Status::Ok();
 }
@@ -396,19 +414,39 @@ Result<std::vector<IssuedCode>> Ledger::Create(Amount amount, size_t count, cons
     };
     // Each code's payment key is in the wallet before the code exists, so
     // every backup that holds the code can recognise its payment.
-    std::vector<CodeId> ids;
-    for (const CodeRecord& record : records) ids.push_back(record.id);
-    std::vector<std::string> keys;
-    Status keyed = m_ports.payer.NewPaymentKeys(ids, keys);
-    if (!keyed.ok()) return refuse(keyed);
-    if (keys.size() != ids.size() || std::any_of(keys.begin(), keys.end(), [](const std::string& key) {
-            return key.size() > MAX_PAYMENT_KEY;
-        })) {
-        return refuse(Status(StatusCode::kPaymentFailed, "the wallet did not make one payment key per code"));
+    // Its tag is unique among the wallet's codes, so that a payment's tag
+    // names one code (a collision of two codes' tags is likely from some
+    // 77,000 codes on): a code whose key's tag is taken gets another key.
+    std::set<uint32_t> tags = m_tags;
+    std::vector<size_t> unkeyed(records.size());
+    for (size_t i = 0; i < unkeyed.size(); ++i) unkeyed[i] = i;
+    for (uint32_t attempt = 0; !unkeyed.empty(); ++attempt) {
+        if (attempt == MAX_KEY_ATTEMPTS) {
+            return refuse(Status(StatusCode::kPaymentFailed, "the wallet gave payment keys whose tags repeat; no code "
+                                                             "was created"));
+        }
+        std::vector<CodeId> ids;
+        for (size_t i : unkeyed) ids.push_back(records[i].id);
+        std::vector<std::string> keys;
+        Status keyed = m_ports.payer.NewPaymentKeys(ids, attempt, keys);
+        if (!keyed.ok()) return refuse(keyed);
+        if (keys.size() != ids.size() || std::any_of(keys.begin(), keys.end(), [](const std::string& key) {
+                return key.size() > MAX_PAYMENT_KEY;
+            })) {
+            return refuse(Status(StatusCode::kPaymentFailed, "the wallet did not make one payment key per code"));
+        }
+        std::vector<size_t> again;
+        for (size_t k = 0; k < keys.size(); ++k) {
+            if (!keys[k].empty() && !tags.insert(PaymentTagOf(keys[k])).second) {
+                again.push_back(unkeyed[k]);
+                continue;
+            }
+            records[unkeyed[k]].payment_key = keys[k];
+        }
+        unkeyed = std::move(again);
     }
-    for (size_t i = 0; i < records.size(); ++i) {
-        records[i].payment_key = keys[i];
-        writes.push_back({EncodeCodeKey(records[i].id), EncodeCodeRecord(records[i]), false});
+    for (const CodeRecord& record : records) {
+        writes.push_back({EncodeCodeKey(record.id), EncodeCodeRecord(record), false});
     }
     // Codes handed to a caller must survive any crash: the holder cannot
     // ask again.
@@ -419,8 +457,9 @@ Result<std::vector<IssuedCode>> Ledger::Create(Amount amount, size_t count, cons
         m_next_sequence = sequence;
     }
     Committed();
+    m_tags = std::move(tags);
     for (const CodeRecord& record : records) {
-        if (!record.payment_key.empty()) m_watched[record.payment_key] = WatchedCode{record.id, record.amount};
+        if (!record.payment_key.empty()) m_watched.Add(record.payment_key, WatchedCode{record.id, record.amount});
     }
     MutexLock lock(m_mutex);
     for (CodeRecord& record : records) m_records.emplace(record.id, std::move(record));
@@ -472,7 +511,7 @@ void Ledger::FillPayment(CodeView& view, int64_t now)
     if (view.payment.replaced_by && view.payment.confirmations == 0) {
         // Replaced since the last block (bumpfee): follow it now, so the
         // reply names the transaction that pays.
-        (void)FollowOne(view.record.txid, view.record.id, /*broadcast=*/false, /*wait=*/true);
+        (void)FollowOne(view.record.txid, /*broadcast=*/false, /*wait=*/true);
         {
             MutexLock lock(m_mutex);
             view = ViewLocked(m_records.at(view.record.id), now);
@@ -580,45 +619,110 @@ Result<Redemption> Ledger::Redeem(const std::string& code_text, const std::strin
     }
     if (replay) return AwaitFirstBroadcast(std::move(*replay));
 
-    Result<Redemption> done = PayOnce(id, address.value());
+    Result<Redemption> done = PayQueued(id, address.value());
     if (!done.ok()) return Refuse(done.status());
     if (done->replay) return AwaitFirstBroadcast(std::move(done.value()));
-
-    // Broadcast outside every ledger lock: other redemptions need not wait
-    // for the network.
-    Redemption redemption = std::move(done.value());
-    const auto broadcast_start = std::chrono::steady_clock::now();
-    const BroadcastOutcome outcome = m_ports.payer.Broadcast(redemption.txid);
-    RecordTiming(Phase::kBroadcast, MicrosSince(broadcast_start));
-    {
-        MutexLock lock(m_mutex);
-        NoteBroadcastLocked(redemption.txid, outcome);
-        m_first_broadcast.erase(redemption.txid);
-    }
-    m_first_broadcast_done.notify_all();
-    redemption.broadcast = outcome.accepted;
-    redemption.broadcast_error = outcome.reason;
-    // Committed a moment ago, so unconfirmed: the broadcast says where it is.
-    redemption.payment_state = outcome.accepted ? PaymentState::kMempool : PaymentState::kNotInMempool;
-    return redemption;
+    return done;
 }
 
-Result<Redemption> Ledger::PayOnce(const CodeId& id, const std::string& address)
+Result<Redemption> Ledger::PayQueued(const CodeId& id, const std::string& address)
 {
-    MutexLock write_lock(m_write_mutex);
-    // A payment of this code the wallet took since (relayed by a peer after
-    // a restore from a backup) decides before anything is paid.
-    if (Status found = FindPaymentsLocked(/*from_start=*/false); !found.ok()) return found;
-    const int64_t now = Now();
-    Decision d;
-    std::vector<std::pair<Txid, CodeId>> not_adopted;
+    Pending me{id, address};
     {
         MutexLock lock(m_mutex);
-        d = DecideLocked(id, address, now);
-        not_adopted.assign(m_not_adopted.begin(), m_not_adopted.end());
+        m_queue.push_back(&me);
+        // A payment under way waits for more callers only with a wait set.
+        if (m_paying && m_policy.payment_wait_ms > 0) m_queue_changed.notify_all();
     }
-    if (d.refusal) return *d.refusal;
-    if (d.replay) return std::move(*d.replay);
+    while (true) {
+        {
+            // The payment being made has this caller's turn, or the caller
+            // makes the next one, for itself and everyone waiting by then.
+            MutexLock lock(m_mutex);
+            m_queue_changed.wait(m_mutex, [&]() GC_EXCLUSIVE_LOCKS_REQUIRED(m_mutex) {
+                return me.done || (!me.taken && !m_paying);
+            });
+            if (me.done) return std::move(*me.result);
+            m_paying = true;
+        }
+        // Back in the queue if an earlier request of the same code was in
+        // the payment: the next turn decides it.
+        LeadPayment(me);
+    }
+}
+
+void Ledger::LeadPayment(Pending& me)
+{
+    const size_t most = std::clamp<size_t>(m_policy.max_payment_codes, 1, MAX_TAGS);
+    if (m_policy.payment_wait_ms > 0) {
+        MutexLock lock(m_mutex);
+        m_queue_changed.wait_for(m_mutex, std::chrono::milliseconds(m_policy.payment_wait_ms),
+                                 [&]() GC_EXCLUSIVE_LOCKS_REQUIRED(m_mutex) { return m_queue.size() >= most; });
+    }
+    std::vector<Pending*> batch;
+    std::vector<Txid> paid;
+    {
+        MutexLock write_lock(m_write_mutex);
+        {
+            // The longest waiting, in the order they came, this caller
+            // among them.
+            MutexLock lock(m_mutex);
+            const auto mine = std::find(m_queue.begin(), m_queue.end(), &me);
+            const bool me_first = size_t(mine - m_queue.begin()) < most;
+            if (!me_first) m_queue.erase(mine);
+            while (batch.size() + (me_first ? 0 : 1) < most && !m_queue.empty()) {
+                batch.push_back(m_queue.front());
+                m_queue.pop_front();
+            }
+            if (!me_first) batch.push_back(&me);
+            for (Pending* p : batch) p->taken = true;
+        }
+        PayLocked(batch, paid);
+    }
+    {
+        // The next payment can be built while this one is broadcast. A
+        // second request of a code paid here is decided by it.
+        // Those go back to the head of the queue and are no longer this
+        // caller's to touch.
+        MutexLock lock(m_mutex);
+        m_paying = false;
+        for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
+            if ((*it)->result) continue;
+            (*it)->taken = false;
+            m_queue.push_front(*it);
+        }
+        batch.erase(std::remove_if(batch.begin(), batch.end(), [](const Pending* p) { return !p->result; }),
+                    batch.end());
+    }
+    m_queue_changed.notify_all();
+    // Broadcast outside every ledger lock: other redemptions need not wait
+    // for the network.
+    for (const Txid& txid : paid) {
+        const auto broadcast_start = std::chrono::steady_clock::now();
+        const BroadcastOutcome outcome = m_ports.payer.Broadcast(txid);
+        RecordTiming(Phase::kBroadcast, MicrosSince(broadcast_start));
+        MutexLock lock(m_mutex);
+        NoteBroadcastLocked(txid, outcome);
+        m_first_broadcast.erase(txid);
+        for (Pending* p : batch) {
+            if (!p->result->ok() || p->result->value().replay || p->result->value().txid != txid) continue;
+            Redemption& r = p->result->value();
+            r.broadcast = outcome.accepted;
+            r.broadcast_error = outcome.reason;
+            // Committed a moment ago, so unconfirmed: the broadcast says where it is.
+            r.payment_state = outcome.accepted ? PaymentState::kMempool : PaymentState::kNotInMempool;
+        }
+    }
+    if (!paid.empty()) m_first_broadcast_done.notify_all();
+    {
+        MutexLock lock(m_mutex);
+        for (Pending* p : batch) p->done = true;
+    }
+    m_queue_changed.notify_all();
+}
+
+Status Ledger::PaymentGate(int64_t now)
+{
     if (m_start_waits && now < m_opened_at + m_policy.start_delay) {
         return Status(StatusCode::kNodeCatchingUp,
                       "the wallet was loaded " + std::to_string(now - m_opened_at) + " s ago; new payments start " +
@@ -636,68 +740,165 @@ Result<Redemption> Ledger::PayOnce(const CodeId& id, const std::string& address)
         }
         m_waits_for_block = false;
     }
+    return Status::Ok();
+}
+
+void Ledger::PayLocked(const std::vector<Pending*>& batch, std::vector<Txid>& paid)
+{
+    m_write_mutex.AssertHeld();
+    const auto fail = [](const std::vector<Pending*>& pendings, const Status& status) {
+        for (Pending* p : pendings) {
+            if (!p->result) p->result = status;
+        }
+    };
+    // A payment of these codes the wallet took since (relayed by a peer
+    // after a restore from a backup) decides before anything is paid.
+    if (Status found = FindPaymentsLocked(/*from_start=*/false); !found.ok()) return fail(batch, found);
+    const int64_t now = Now();
+    std::vector<Pending*> to_pay;
+    std::vector<CodeRecord> records;
+    std::vector<std::pair<Txid, std::vector<CodeId>>> not_adopted;
+    {
+        MutexLock lock(m_mutex);
+        std::set<CodeId> in_payment;
+        for (Pending* p : batch) {
+            // A second request of a code waits for this payment's outcome.
+            if (in_payment.count(p->id)) continue;
+            Decision d = DecideLocked(p->id, p->address, now);
+            if (d.refusal) {
+                p->result = *d.refusal;
+            } else if (d.replay) {
+                p->result = std::move(*d.replay);
+            } else {
+                in_payment.insert(p->id);
+                to_pay.push_back(p);
+                records.push_back(*d.to_pay);
+            }
+        }
+        not_adopted.assign(m_not_adopted.begin(), m_not_adopted.end());
+    }
+    if (to_pay.empty()) return;
+    if (Status gate = PaymentGate(now); !gate.ok()) return fail(to_pay, gate);
     // A committed payment the wallet has not taken could have its coins
     // picked again: it goes back into the wallet first, or nothing is paid.
-    for (const auto& [txid, code] : not_adopted) {
-        CodeRecord owner;
+    for (const auto& [txid, codes] : not_adopted) {
+        std::string payment_tx;
         {
             MutexLock lock(m_mutex);
-            owner = m_records.at(code);
+            payment_tx = m_records.at(codes.front()).payment_tx;
         }
-        if (!m_ports.payer.RestorePayment(code, owner.payment_tx).ok()) {
-            return Status(StatusCode::kPaymentFailed, "the wallet has not taken back committed payment " +
-                                                          TxidToHex(txid) + "; no payment is made until it has");
+        if (!m_ports.payer.RestorePayment(codes, payment_tx).ok()) {
+            return fail(to_pay, Status(StatusCode::kPaymentFailed, "the wallet has not taken back committed payment " +
+                                                                       TxidToHex(txid) + "; no payment is made until it has"));
         }
         MutexLock lock(m_mutex);
         m_not_adopted.erase(txid);
     }
+    PayGroup(to_pay, records, now, paid);
+}
 
-    CodeRecord redeemed = *d.to_pay;
-    redeemed.state = StoredState::kRedeemed;
-    redeemed.address = address;
-    redeemed.redeemed_at = now;
-    // INVARIANT: the redeemed record (holding the signed payment) and the
-    // wallet's copy of the payment commit in one durable database
-    // transaction, before the payment can leave the node. Nothing below ever
-    // makes the code issued again.
+void Ledger::PayGroup(const std::vector<Pending*>& group, const std::vector<CodeRecord>& records, int64_t now,
+                      std::vector<Txid>& paid)
+{
+    m_write_mutex.AssertHeld();
+    {
+        // An earlier part of this batch was committed but the wallet has
+        // not taken it: its coins could be picked again.
+        MutexLock lock(m_mutex);
+        if (!m_not_adopted.empty()) {
+            for (Pending* p : group) {
+                p->result = Status(StatusCode::kPaymentFailed,
+                                   "the wallet has not taken back a committed payment; no payment is made until it has");
+            }
+            return;
+        }
+    }
+    std::vector<CodeRecord> redeemed = records;
+    std::vector<PaymentRequest> requests;
+    for (size_t i = 0; i < group.size(); ++i) {
+        redeemed[i].state = StoredState::kRedeemed;
+        redeemed[i].address = group[i]->address;
+        redeemed[i].redeemed_at = now;
+        requests.push_back({redeemed[i].id, redeemed[i].address, redeemed[i].amount, redeemed[i].payment_key, NO_VOUT});
+    }
+    // INVARIANT: the redeemed records (each holding the signed payment)
+    // and the wallet's copy of the payment commit in one durable database
+    // transaction, before the payment can leave the node. Nothing below
+    // ever makes a code issued again.
     const RecordWrites state = WithState({});
-    const RecordsForPayment records_for = [&redeemed, &state](const Payment& payment) {
-        CodeRecord r = redeemed;
-        r.txid = payment.txid;
-        r.fee = payment.fee;
-        r.payment_tx = payment.serialized_tx;
-        if (r.payment_key.empty()) r.payment_key = payment.payment_key;
-        RecordWrites writes{{EncodeCodeKey(r.id), EncodeCodeRecord(r), false}};
+    const RecordsForPayment records_for = [&redeemed, &state](const std::vector<Payment>& payments) {
+        RecordWrites writes;
+        for (size_t i = 0; i < redeemed.size() && i < payments.size(); ++i) {
+            CodeRecord r = redeemed[i];
+            r.txid = payments[i].txid;
+            r.vout = payments[i].vout;
+            r.fee = payments[i].fee;
+            r.payment_tx = payments[i].serialized_tx;
+            if (r.payment_key.empty()) r.payment_key = payments[i].payment_key;
+            writes.push_back({EncodeCodeKey(r.id), EncodeCodeRecord(r), false});
+        }
         writes.insert(writes.end(), state.begin(), state.end());
         return writes;
     };
-    Result<CommittedPayment> committed =
-        m_ports.payer.PayAndRecord({id, address, redeemed.amount, redeemed.payment_key}, records_for);
-    if (!committed.ok()) return committed.status();
-    const Payment& payment = committed->payment;
-    assert(payment.amount == redeemed.amount && payment.code == id);
-    m_watched.erase(redeemed.payment_key);
-    redeemed.txid = payment.txid;
-    redeemed.fee = payment.fee;
-    redeemed.payment_tx = payment.serialized_tx;
-    if (redeemed.payment_key.empty()) redeemed.payment_key = payment.payment_key;
+    Result<CommittedPayment> committed = m_ports.payer.PayAndRecord(requests, records_for);
+    if (!committed.ok()) {
+        const StatusCode code = committed.status().code();
+        // Funds or the transaction itself (too large, say): each half may
+        // still be paid. Anything else (the wallet locked, the node
+        // catching up, the database) fails every part alike.
+        const bool splits = code == StatusCode::kInsufficientFunds || code == StatusCode::kFundsPending ||
+                            code == StatusCode::kPaymentFailed || code == StatusCode::kInvalidAddress;
+        if (group.size() > 1 && splits) {
+            {
+                MutexLock lock(m_mutex);
+                ++m_batches.splits;
+            }
+            const size_t half = group.size() / 2;
+            PayGroup({group.begin(), group.begin() + half}, {records.begin(), records.begin() + half}, now, paid);
+            PayGroup({group.begin() + half, group.end()}, {records.begin() + half, records.end()}, now, paid);
+            return;
+        }
+        for (Pending* p : group) p->result = committed.status();
+        return;
+    }
+    const std::vector<Payment>& payments = committed->payments;
+    assert(payments.size() == group.size());
+    const Txid txid = payments.front().txid;
+    std::vector<CodeId> ids;
+    for (size_t i = 0; i < group.size(); ++i) {
+        assert(payments[i].amount == redeemed[i].amount && payments[i].code == redeemed[i].id &&
+               payments[i].txid == txid);
+        m_watched.Erase(redeemed[i].payment_key);
+        redeemed[i].txid = txid;
+        redeemed[i].vout = payments[i].vout;
+        redeemed[i].fee = payments[i].fee;
+        redeemed[i].payment_tx = payments[i].serialized_tx;
+        if (redeemed[i].payment_key.empty()) redeemed[i].payment_key = payments[i].payment_key;
+        ids.push_back(redeemed[i].id);
+    }
     Committed();
     {
         // The index follows the commit at once, before anything else runs.
         MutexLock lock(m_mutex);
-        m_records[id] = redeemed;
-        m_followed.emplace(redeemed.txid, id);
-        m_first_broadcast.insert(redeemed.txid);
-        if (!committed->adopted) m_not_adopted.emplace(redeemed.txid, id);
+        for (const CodeRecord& r : redeemed) {
+            m_records[r.id] = r;
+            m_followed[txid].insert(r.id);
+        }
+        m_first_broadcast.insert(txid);
+        if (!committed->adopted) m_not_adopted.emplace(txid, ids);
+        ++m_batches.payments;
+        m_batches.codes += group.size();
+        m_batches.largest = std::max(m_batches.largest, group.size());
     }
     RecordTiming(Phase::kBuild, committed->build_us);
     RecordTiming(Phase::kCommit, committed->commit_us);
     RecordTiming(Phase::kAdopt, committed->adopt_us);
-    if (!committed->adopted && m_ports.payer.RestorePayment(id, redeemed.payment_tx).ok()) {
+    if (!committed->adopted && m_ports.payer.RestorePayment(ids, redeemed.front().payment_tx).ok()) {
         MutexLock lock(m_mutex);
-        m_not_adopted.erase(redeemed.txid);
+        m_not_adopted.erase(txid);
     }
-    return RedemptionOf(redeemed);
+    for (size_t i = 0; i < group.size(); ++i) group[i]->result = RedemptionOf(redeemed[i]);
+    paid.push_back(txid);
 }
 
 Redemption Ledger::AwaitFirstBroadcast(Redemption replay)
@@ -718,6 +919,7 @@ Redemption Ledger::AwaitFirstBroadcast(Redemption replay)
     }
     FillPayment(view, now);
     replay.txid = view.record.txid;
+    replay.vout = view.record.vout;
     replay.fee = view.record.fee;
     const TxChainState& state = view.payment;
     replay.payment_state = view.payment_state;
@@ -794,124 +996,157 @@ std::string Ledger::ReasonFor(PaymentState state, const TxChainState& chain_stat
     return "";
 }
 
-Status Ledger::MovePayment(CodeRecord& record, const Payment& payment, bool wait, bool& busy)
+Status Ledger::MovePayment(std::vector<CodeRecord>& records, const std::vector<Payment>& payments, bool wait,
+                           bool& busy)
 {
     busy = false;
-    CodeRecord moved = record;
-    moved.replaced.push_back(record.txid);
-    moved.replaced.erase(std::remove(moved.replaced.begin(), moved.replaced.end(), payment.txid),
-                         moved.replaced.end());
-    if (moved.replaced.size() > MAX_REPLACED) moved.replaced.erase(moved.replaced.begin());
-    moved.txid = payment.txid;
-    moved.fee = payment.fee;
-    moved.payment_tx = payment.serialized_tx;
+    std::vector<CodeRecord> moved = records;
+    RecordWrites writes;
+    for (size_t i = 0; i < moved.size(); ++i) {
+        CodeRecord& m = moved[i];
+        const Payment& payment = payments[i];
+        m.replaced.push_back(records[i].txid);
+        m.replaced.erase(std::remove(m.replaced.begin(), m.replaced.end(), payment.txid), m.replaced.end());
+        if (m.replaced.size() > MAX_REPLACED) m.replaced.erase(m.replaced.begin());
+        m.txid = payment.txid;
+        m.vout = payment.vout;
+        m.fee = payment.fee;
+        m.payment_tx = payment.serialized_tx;
+        writes.push_back({EncodeCodeKey(m.id), EncodeCodeRecord(m), false});
+    }
     if (wait) {
         m_write_mutex.lock();
     } else if (!m_write_mutex.try_lock()) {
         busy = true;
         return Status(StatusCode::kStoreFailure, "a write is under way");
     }
-    // Another caller may have moved it meanwhile.
+    // Another caller may have moved them meanwhile.
     {
         MutexLock lock(m_mutex);
-        if (m_records.at(record.id).txid != record.txid) {
-            m_write_mutex.unlock();
-            busy = true;
-            return Status(StatusCode::kStoreFailure, "moved meanwhile");
+        for (const CodeRecord& record : records) {
+            if (m_records.at(record.id).txid != record.txid) {
+                m_write_mutex.unlock();
+                busy = true;
+                return Status(StatusCode::kStoreFailure, "moved meanwhile");
+            }
         }
     }
-    Status committed = m_ports.store.Commit(WithState({{EncodeCodeKey(moved.id), EncodeCodeRecord(moved), false}}),
-                                            Durability::kPowerLoss);
+    Status committed = m_ports.store.Commit(WithState(std::move(writes)), Durability::kPowerLoss);
     if (!committed.ok()) {
         m_write_mutex.unlock();
         return committed;
     }
     Committed();
     MutexLock lock(m_mutex);
-    m_records[moved.id] = moved;
-    m_followed.erase(record.txid);
-    m_followed.emplace(moved.txid, moved.id);
-    m_broadcast_errors.erase(record.txid);
-    m_not_adopted.erase(record.txid);
-    record = std::move(moved);
+    const Txid old_txid = records.front().txid;
+    for (const CodeRecord& m : moved) {
+        m_records[m.id] = m;
+        m_followed[m.txid].insert(m.id);
+    }
+    m_followed.erase(old_txid);
+    m_broadcast_errors.erase(old_txid);
+    m_not_adopted.erase(old_txid);
+    records = std::move(moved);
     m_write_mutex.unlock();
     return Status::Ok();
 }
 
-std::optional<PaymentNotice> Ledger::FollowOne(const Txid& first_txid, const CodeId& id, bool broadcast, bool wait)
+std::vector<CodeRecord> Ledger::RecordsPaidBy(const Txid& txid)
 {
-    CodeRecord record;
-    {
-        MutexLock lock(m_mutex);
-        auto it = m_records.find(id);
-        if (it == m_records.end()) return std::nullopt;
-        record = it->second;
+    MutexLock lock(m_mutex);
+    std::vector<CodeRecord> records;
+    auto it = m_followed.find(txid);
+    if (it == m_followed.end()) return records;
+    for (const CodeId& id : it->second) {
+        auto record = m_records.find(id);
+        // Followed elsewhere meanwhile: not this payment's any more.
+        if (record != m_records.end() && record->second.txid == txid) records.push_back(record->second);
     }
-    if (record.txid != first_txid) return std::nullopt;  // followed elsewhere meanwhile
-    TxChainState state = m_ports.chain.GetTxState(record.txid);
+    return records;
+}
+
+std::vector<PaymentNotice> Ledger::FollowOne(const Txid& first_txid, bool broadcast, bool wait)
+{
+    std::vector<CodeRecord> records = RecordsPaidBy(first_txid);
+    if (records.empty()) return {};
+    std::vector<CodeId> ids;
+    for (const CodeRecord& record : records) ids.push_back(record.id);
+    const Txid txid = first_txid;
+    TxChainState state = m_ports.chain.GetTxState(txid);
     std::string problem;
     if (!state.known) {
         // Lost by the wallet (zapped, salvaged, never adopted): the very
         // same transaction goes back, never a new one.
-        if (record.payment_tx.empty()) {
+        const std::string& payment_tx = records.front().payment_tx;
+        if (payment_tx.empty()) {
             problem = "the wallet does not hold the payment, and its record (from an older version) has no "
                       "copy of it to put back";
-        } else if (Status restored = m_ports.payer.RestorePayment(id, record.payment_tx); !restored.ok()) {
+        } else if (Status restored = m_ports.payer.RestorePayment(ids, payment_tx); !restored.ok()) {
             problem = "the wallet does not hold the payment and could not take it back: " + restored.message();
         } else {
             MutexLock lock(m_mutex);
-            m_not_adopted.erase(record.txid);
+            m_not_adopted.erase(txid);
         }
-        state = m_ports.chain.GetTxState(record.txid);
+        state = m_ports.chain.GetTxState(txid);
     }
-    const PaymentRequest request{id, record.address, record.amount, record.payment_key};
+    // The payment of every code, as the wallet's transaction `by`.
+    const auto payments_in = [&](const Txid& by, std::vector<Payment>& payments) -> Status {
+        payments.clear();
+        for (const CodeRecord& r : records) {
+            Result<Payment> payment = m_ports.payer.GetPayment(by, {r.id, r.address, r.amount, r.payment_key, r.vout});
+            if (!payment.ok()) return payment.status();
+            payments.push_back(std::move(payment.value()));
+        }
+        return Status::Ok();
+    };
     // Replaced by the wallet (bumpfee), possibly several times over: the
-    // code's payment is the unconfirmed replacement that now pays the
-    // holder.
+    // codes' payment is the unconfirmed replacement that now pays the
+    // holders.
     for (size_t hops = 0; state.replaced_by && state.confirmations == 0 && hops <= MAX_REPLACED; ++hops) {
         const Txid replaced_by = *state.replaced_by;
-        Result<Payment> replacement = m_ports.payer.GetPayment(replaced_by, request);
-        if (!replacement.ok()) {
-            problem = "replaced by " + TxidToHex(replaced_by) + ", which is not followed: " +
-                      replacement.status().message();
+        std::vector<Payment> replacement;
+        if (Status got = payments_in(replaced_by, replacement); !got.ok()) {
+            problem = "replaced by " + TxidToHex(replaced_by) + ", which is not followed: " + got.message();
             break;
         }
         bool busy = false;
-        if (Status moved = MovePayment(record, replacement.value(), wait, busy); !moved.ok()) {
+        if (Status moved = MovePayment(records, replacement, wait, busy); !moved.ok()) {
             // A write is under way: the move, and judging this payment, wait
             // for a later block (the replaced transaction is not the one to
             // resubmit or report).
-            if (busy) return std::nullopt;
+            if (busy) return {};
             problem = "replaced by " + TxidToHex(replaced_by) + ", but recording that failed: " + moved.message();
             break;
         }
-        state = m_ports.chain.GetTxState(record.txid);
+        state = m_ports.chain.GetTxState(records.front().txid);
     }
     // The other way round: a transaction this payment replaced was mined
-    // instead of it. That one pays the holder.
+    // instead of it. That one pays the holders.
     if (state.conflicted) {
-        for (const Txid& earlier : std::vector<Txid>(record.replaced.rbegin(), record.replaced.rend())) {
+        const std::vector<Txid> replaced = records.front().replaced;
+        for (const Txid& earlier : std::vector<Txid>(replaced.rbegin(), replaced.rend())) {
             if (m_ports.chain.GetTxState(earlier).confirmations <= 0) continue;
-            Result<Payment> mined = m_ports.payer.GetPayment(earlier, request);
+            std::vector<Payment> mined;
             bool busy = false;
-            if (mined.ok() && MovePayment(record, mined.value(), wait, busy).ok()) {
-                state = m_ports.chain.GetTxState(record.txid);
+            if (payments_in(earlier, mined).ok() && MovePayment(records, mined, wait, busy).ok()) {
+                state = m_ports.chain.GetTxState(records.front().txid);
                 break;
             }
         }
     }
+    const Txid paying = records.front().txid;
     PaymentState payment_state = PaymentStateOf(state);
     // A payment in the mempool is announced again on every block: it may
     // have reached no peer (no peer was connected when it entered the
     // mempool, or the node lost power a moment later and took it back from
     // the wallet at start, when the node announces nothing). A peer that
     // already knows it is not told again.
-    if (broadcast && payment_state == PaymentState::kMempool) (void)m_ports.payer.Broadcast(record.txid);
+    if (broadcast && payment_state == PaymentState::kMempool) (void)m_ports.payer.Broadcast(paying);
     if (broadcast && payment_state == PaymentState::kNotInMempool) {
-        const BroadcastOutcome outcome = m_ports.payer.Broadcast(record.txid);
+        const BroadcastOutcome outcome = m_ports.payer.Broadcast(paying);
         {
             MutexLock lock(m_mutex);
-            NoteBroadcastLocked(record.txid, outcome);
+            NoteBroadcastLocked(paying, outcome);
         }
         if (outcome.accepted) {
             payment_state = PaymentState::kMempool;
@@ -922,42 +1157,44 @@ std::optional<PaymentNotice> Ledger::FollowOne(const Txid& first_txid, const Cod
     // Outside the mempool but not offered to it yet (at load, before the
     // wallet resubmits its transactions; or between blocks): judged when a
     // block's follow-up has tried it.
-    if (!broadcast && payment_state == PaymentState::kNotInMempool && problem.empty()) return std::nullopt;
+    if (!broadcast && payment_state == PaymentState::kNotInMempool && problem.empty()) return {};
     if (problem.empty()) problem = ReasonFor(payment_state, state);
     const bool attention = NeedsAttention(payment_state) || !problem.empty();
     MutexLock lock(m_mutex);
-    if (payment_state == PaymentState::kBuried) m_followed.erase(record.txid);
+    if (payment_state == PaymentState::kBuried) m_followed.erase(paying);
     if (payment_state == PaymentState::kMempool || payment_state == PaymentState::kConfirmed ||
         payment_state == PaymentState::kBuried) {
-        m_broadcast_errors.erase(record.txid);
+        m_broadcast_errors.erase(paying);
     }
-    std::optional<PaymentNotice> changed;
-    auto it = m_attention.find(id);
-    if (attention) {
-        PaymentNotice notice{id, record.txid, payment_state, problem};
-        if (it == m_attention.end() || it->second.state != notice.state || it->second.txid != notice.txid) {
-            changed = notice;
+    std::vector<PaymentNotice> changed;
+    for (const CodeRecord& record : records) {
+        const CodeId& id = record.id;
+        auto it = m_attention.find(id);
+        if (attention) {
+            PaymentNotice notice{id, paying, payment_state, problem};
+            if (it == m_attention.end() || it->second.state != notice.state || it->second.txid != notice.txid) {
+                changed.push_back(notice);
+            }
+            m_attention[id] = std::move(notice);
+        } else if (it != m_attention.end()) {
+            changed.push_back(PaymentNotice{id, paying, payment_state, ""});
+            m_attention.erase(it);
         }
-        m_attention[id] = std::move(notice);
-    } else if (it != m_attention.end()) {
-        changed = PaymentNotice{id, record.txid, payment_state, ""};
-        m_attention.erase(it);
     }
     return changed;
 }
 
 std::vector<PaymentNotice> Ledger::Follow(bool broadcast)
 {
-    std::vector<std::pair<Txid, CodeId>> followed;
+    std::vector<Txid> followed;
     {
         MutexLock lock(m_mutex);
-        followed.assign(m_followed.begin(), m_followed.end());
+        for (const auto& entry : m_followed) followed.push_back(entry.first);
     }
     std::vector<PaymentNotice> notices;
-    for (const auto& [txid, id] : followed) {
-        if (std::optional<PaymentNotice> notice = FollowOne(txid, id, broadcast, /*wait=*/false)) {
-            notices.push_back(std::move(*notice));
-        }
+    for (const Txid& txid : followed) {
+        std::vector<PaymentNotice> changed = FollowOne(txid, broadcast, /*wait=*/false);
+        notices.insert(notices.end(), changed.begin(), changed.end());
     }
     // The check compares the index with the wallet: it needs the write lock,
     // or a payment committed a moment ago would read as unredeemed.
@@ -969,11 +1206,17 @@ std::vector<PaymentNotice> Ledger::Follow(bool broadcast)
         bool restored = false;
         for (const CodeId& id : report.redeemed_without_payment) {
             std::string payment_tx;
+            std::vector<CodeId> codes;
             {
                 MutexLock lock(m_mutex);
-                payment_tx = m_records.at(id).payment_tx;
+                const CodeRecord& record = m_records.at(id);
+                payment_tx = record.payment_tx;
+                // Every code of the payment gets its tag back with it.
+                auto paid = m_followed.find(record.txid);
+                if (paid != m_followed.end()) codes.assign(paid->second.begin(), paid->second.end());
+                if (std::find(codes.begin(), codes.end(), id) == codes.end()) codes.push_back(id);
             }
-            restored |= !payment_tx.empty() && m_ports.payer.RestorePayment(id, payment_tx).ok();
+            restored |= !payment_tx.empty() && m_ports.payer.RestorePayment(codes, payment_tx).ok();
         }
         if (restored) report = CheckConsistency();
         {
@@ -1041,6 +1284,8 @@ LedgerInfo Ledger::Info()
     info.unbroadcast = m_broadcast_errors;
     info.consistency = m_consistency;
     info.timings = m_timings;
+    info.batches = m_batches;
+    info.waiting = m_queue.size();
     return info;
 }
 

@@ -6,7 +6,9 @@
 // decide from the record, then ONE host operation (Payer::PayAndRecord)
 // builds the payment and commits the redeemed record, which holds the signed
 // payment, together with the wallet's copy of it, synced to disk, before the
-// wallet adopts it; the index follows the moment that commit returns, and
+// wallet adopts it. Redemptions that arrive while a payment is being made
+// wait, and the next payment pays them all (group commit): one transaction,
+// one output per code, one database transaction for all their records; the index follows the moment that commit returns, and
 // only then is the payment handed to the network. A failed commit leaves the
 // code issued and nothing sent. A redeemed code is never made redeemable
 // again, and never paid by a second transaction: after the commit the
@@ -15,7 +17,7 @@
 // wallet's replacement (bumpfee), and reports what needs a human.
 //
 // Thread-safety: every method may be called from any thread, concurrently.
-// Writes (create, redeem, cancel) are serialised by one write lock, so
+// Writes (create, a payment, cancel) are serialised by one write lock, so
 // concurrent redemptions of one code give one payment; reads and the replay
 // of a finished redemption take only a short index lock.
 #ifndef GIFTCODE_CORE_LEDGER_H
@@ -33,6 +35,7 @@
 #include <memory>
 #include <optional>
 #include <condition_variable>
+#include <deque>
 #include <set>
 #include <string>
 #include <vector>
@@ -55,7 +58,24 @@ struct LedgerPolicy {
     //! or reloaded from the node's mempool file) reach the wallet first.
     //! A ledger that opens without an unpaid code does not wait.
     int64_t start_delay{0};
+    //! Most codes one payment pays (1 to MAX_TAGS; 1 pays each redemption
+    //! alone). Redemptions that arrive while a payment is being made are
+    //! paid together by the next one.
+    size_t max_payment_codes{MAX_TAGS};
+    //! Milliseconds a payment waits for more redemptions to arrive before
+    //! it is built, while fewer than max_payment_codes wait; 0: none (a
+    //! lone redemption never waits, and batches grow by themselves under
+    //! load).
+    int64_t payment_wait_ms{0};
 };
+
+//! How redemptions were grouped into payments since the ledger opened.
+struct BatchStats {
+    uint64_t payments{0};  //!< payments made
+    uint64_t codes{0};     //!< codes they paid
+    size_t largest{0};     //!< most codes one payment paid
+    uint64_t splits{0};    //!< payments that could not be built as a whole and were split
+}; 
 
 //! What the ledger knows about its wallet being restored from a backup.
 struct RestoreInfo {
@@ -126,6 +146,7 @@ struct IssuedCode {
 struct Redemption {
     CodeId id;
     Txid txid{};
+    uint32_t vout{NO_VOUT};  //!< the output that pays the holder
     Amount amount{0};
     Amount fee{0};
     std::string address;
@@ -211,6 +232,9 @@ struct LedgerInfo {
     //! New payments wait for a block mined since the ledger opened (a
     //! restore, or no state file).
     bool waits_for_block{false};
+    BatchStats batches;
+    //! Redemptions waiting for the payment under way to finish.
+    size_t waiting{0};
 };
 
 class Ledger {
@@ -239,7 +263,11 @@ public:
 
     [[nodiscard]] Result<CodePage> List(const ListFilter& filter);
 
-    //! Pays the code's amount to `address`, once. Repeated with the same
+    //! Pays the code's amount to `address`, once. Redemptions that arrive
+    //! while a payment is being made wait, and the next payment pays them
+    //! together (LedgerPolicy::max_payment_codes at most); each caller is
+    //! answered after the commit that holds its record, with the payment's
+    //! txid and the output (vout) that pays it. Repeated with the same
     //! address after success, returns the same payment with replay = true.
     //! Before it decides, payments of unpaid codes the wallet took since
     //! (FindPayments) are recorded. A new payment waits for
@@ -286,27 +314,57 @@ private:
         GC_EXCLUSIVE_LOCKS_REQUIRED(m_mutex);
     Result<CodeId> Resolve(const std::string& code_or_id) const;
     CodeView ViewLocked(const CodeRecord& record, int64_t now) GC_EXCLUSIVE_LOCKS_REQUIRED(m_mutex);
-    //! Under the write lock: decides again, builds, commits and adopts the
-    //! payment. Returns a replay if another caller finished first.
-    Result<Redemption> PayOnce(const CodeId& id, const std::string& address) GC_LOCKS_EXCLUDED(m_write_mutex, m_mutex);
+    //! A redemption waiting to be paid, on its caller's stack.
+    struct Pending {
+        CodeId id;
+        std::string address;
+        bool taken{false};  //!< in a payment being made
+        bool done{false};   //!< `result` is final
+        std::optional<Result<Redemption>> result;
+    };
+    //! Queues the redemption and waits until a payment that holds it has
+    //! been committed and broadcast, or it was refused; if no payment is
+    //! being made, makes one, for this caller and every caller waiting.
+    //! Returns a replay if another caller finished first.
+    Result<Redemption> PayQueued(const CodeId& id, const std::string& address) GC_LOCKS_EXCLUDED(m_write_mutex, m_mutex);
+    //! The caller that makes the next payment: takes `me` and the oldest
+    //! waiting callers, pays them, answers them.
+    void LeadPayment(Pending& me) GC_LOCKS_EXCLUDED(m_write_mutex, m_mutex);
+    //! Under the write lock: decides each request again and pays the
+    //! payable ones; sets each one's result, except a second request of a
+    //! code in the batch (it waits for the next payment). `paid` gets the
+    //! payments committed.
+    void PayLocked(const std::vector<Pending*>& batch, std::vector<Txid>& paid)
+        GC_EXCLUSIVE_LOCKS_REQUIRED(m_write_mutex) GC_LOCKS_EXCLUDED(m_mutex);
+    //! Pays `group` (issued codes, `records` theirs) in one payment; if it
+    //! cannot be funded or built as a whole, in halves, so that every
+    //! payable code is paid and every other gets its own error.
+    void PayGroup(const std::vector<Pending*>& group, const std::vector<CodeRecord>& records, int64_t now,
+                  std::vector<Txid>& paid) GC_EXCLUSIVE_LOCKS_REQUIRED(m_write_mutex) GC_LOCKS_EXCLUDED(m_mutex);
+    //! Why no new payment may be made now (the start delay, a restore), or Ok.
+    Status PaymentGate(int64_t now) GC_EXCLUSIVE_LOCKS_REQUIRED(m_write_mutex);
     //! Waits for the first broadcast of a finished redemption's payment,
     //! then fills in where that payment stands.
     Redemption AwaitFirstBroadcast(Redemption replay) GC_LOCKS_EXCLUDED(m_mutex);
     //! One pass over the watched payments; `broadcast` false at open.
     std::vector<PaymentNotice> Follow(bool broadcast) GC_LOCKS_EXCLUDED(m_write_mutex, m_mutex);
-    //! Commits `record` moved to `payment`, which replaced its payment (or
-    //! which its payment replaced, when that one confirmed instead). The
-    //! host may call FollowPayments holding its own locks, which a writer
-    //! holding the write lock may be waiting for: so this only tries the
+    //! Commits `records` (every code of one payment) moved to `payments`
+    //! (one each), which replaced their payment (or which their payment
+    //! replaced, when that one confirmed instead). The host may call
+    //! FollowPayments holding its own locks, which a writer holding the
+    //! write lock may be waiting for: so without `wait` this only tries the
     //! write lock and, if it is taken, leaves the move to the next block
     //! (`busy`).
-    Status MovePayment(CodeRecord& record, const Payment& payment, bool wait, bool& busy)
+    Status MovePayment(std::vector<CodeRecord>& records, const std::vector<Payment>& payments, bool wait, bool& busy)
         GC_LOCKS_EXCLUDED(m_write_mutex, m_mutex);
-    //! One step of Follow for the payment `txid` of code `id`; returns a
-    //! notice if its need for a human began, changed or ended. With `wait`
-    //! (callers holding no host lock) a record move waits for the write lock.
-    std::optional<PaymentNotice> FollowOne(const Txid& txid, const CodeId& id, bool broadcast, bool wait)
+    //! One step of Follow for the payment `txid` and every code it pays;
+    //! returns a notice per code whose need for a human began, changed or
+    //! ended. With `wait` (callers holding no host lock) a record move
+    //! waits for the write lock.
+    std::vector<PaymentNotice> FollowOne(const Txid& txid, bool broadcast, bool wait)
         GC_LOCKS_EXCLUDED(m_write_mutex, m_mutex);
+    //! The codes the payment `txid` pays, with their records.
+    std::vector<CodeRecord> RecordsPaidBy(const Txid& txid) GC_LOCKS_EXCLUDED(m_mutex);
     //! Where a redeemed code's payment stands; a payment replaced since the
     //! last block is followed first. Called holding no host lock.
     void FillPayment(CodeView& view, int64_t now) GC_LOCKS_EXCLUDED(m_write_mutex, m_mutex);
@@ -347,14 +405,14 @@ private:
     Mutex m_mutex;
     std::map<CodeId, CodeRecord> m_records GC_GUARDED_BY(m_mutex);
     std::map<StatusCode, uint64_t> m_failures GC_GUARDED_BY(m_mutex);
-    //! Payments of redeemed codes not yet buried, with their code.
-    std::map<Txid, CodeId> m_followed GC_GUARDED_BY(m_mutex);
+    //! Payments of redeemed codes not yet buried, with the codes they pay.
+    std::map<Txid, std::set<CodeId>> m_followed GC_GUARDED_BY(m_mutex);
     //! Redeemed codes whose payment needs a human.
     std::map<CodeId, PaymentNotice> m_attention GC_GUARDED_BY(m_mutex);
     //! Payments committed that the wallet has not taken (adoption failed
     //! and putting them back did too). While any is left, no new payment
     //! is built: it could spend the same coins.
-    std::map<Txid, CodeId> m_not_adopted GC_GUARDED_BY(m_mutex);
+    std::map<Txid, std::vector<CodeId>> m_not_adopted GC_GUARDED_BY(m_mutex);
     //! The next code's creation sequence.
     int64_t m_next_sequence GC_GUARDED_BY(m_mutex){1};
     //! Commits made in this wallet (the state record), never less than the
@@ -363,6 +421,16 @@ private:
     //! Unpaid (issued, expired or cancelled) codes with a payment key, by
     //! key. Only writers change it, so the write lock guards it.
     PaymentKeyWatch m_watched GC_GUARDED_BY(m_write_mutex);
+    //! The payment tag of every code with a payment key: a new code's key
+    //! is picked so that its tag is none of these.
+    std::set<uint32_t> m_tags GC_GUARDED_BY(m_write_mutex);
+    //! Redemptions waiting for a payment, oldest first.
+    std::deque<Pending*> m_queue GC_GUARDED_BY(m_mutex);
+    //! A caller is making a payment (LeadPayment).
+    bool m_paying GC_GUARDED_BY(m_mutex){false};
+    //! Signalled when the queue or a waiting caller's result changes.
+    std::condition_variable_any m_queue_changed;
+    BatchStats m_batches GC_GUARDED_BY(m_mutex);
     RestoreInfo m_restore GC_GUARDED_BY(m_mutex);
     //! When the ledger opened (Now()).
     int64_t m_opened_at{0};

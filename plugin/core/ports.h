@@ -67,26 +67,33 @@ public:
     virtual void WriteSideState(const SideState& state) = 0;
 };
 
-//! What the ledger asks the payer to pay.
+//! One code of what the ledger asks the payer to pay.
 struct PaymentRequest {
     CodeId code;          //!< tag the payment with it, so it can be matched later
     std::string address;  //!< normalised by AddressValidator
     Amount amount{0};     //!< exactly this reaches the address; the wallet pays the fee
-    //! The code's payment key (NewPaymentKeys): the payment's change goes
-    //! to it. Empty for a code created before payment keys existed.
+    //! The code's payment key (NewPaymentKeys). Empty for a code created
+    //! before payment keys existed.
     std::string payment_key;
+    //! The output that paid the holder before (GetPayment looks there
+    //! first), or NO_VOUT.
+    uint32_t vout{NO_VOUT};
 };
 
-//! A signed payment.
+//! A signed payment of one code. Codes paid together share the
+//! transaction: txid and serialized_tx are the same for each.
 struct Payment {
     CodeId code;  //!< the code it pays, as tagged in the wallet
     Txid txid{};
+    uint32_t vout{NO_VOUT};  //!< the output that pays the holder
     Amount amount{0};
+    //! This code's share of the transaction's fee: the fee divided evenly
+    //! among the codes it pays, the remainder on the first.
     Amount fee{0};
     std::string address;
     std::string serialized_tx;  //!< the signed transaction, as the network sees it
-    //! The key that received the change: the request's, or a new one for a
-    //! code without.
+    //! The code's key: the one that received the change (the first code
+    //! of a payment), or the request's; a new one for a code without.
     std::string payment_key;
 };
 
@@ -95,12 +102,29 @@ struct WatchedCode {
     CodeId code;
     Amount amount{0};
 };
-//! Unpaid codes by payment key.
-using PaymentKeyWatch = std::map<std::string, WatchedCode>;
+//! Unpaid codes: by payment key, and the keys by PaymentTagOf.
+struct PaymentKeyWatch {
+    std::map<std::string, WatchedCode> by_key;
+    std::map<uint32_t, std::string> key_by_tag;
+    void Add(const std::string& key, const WatchedCode& code)
+    {
+        by_key[key] = code;
+        key_by_tag[PaymentTagOf(key)] = key;
+    }
+    void Erase(const std::string& key)
+    {
+        if (by_key.erase(key) == 0) return;
+        auto it = key_by_tag.find(PaymentTagOf(key));
+        if (it != key_by_tag.end() && it->second == key) key_by_tag.erase(it);
+    }
+    size_t size() const { return by_key.size(); }
+    bool empty() const { return by_key.empty(); }
+};
 
 //! A payment PayAndRecord committed.
 struct CommittedPayment {
-    Payment payment;
+    //! One per request, in the order of the requests.
+    std::vector<Payment> payments;
     //! The wallet took the payment into its memory (its inputs are spent).
     //! False only if that failed after the commit; the ledger then puts the
     //! recorded payment back with RestorePayment.
@@ -112,9 +136,10 @@ struct CommittedPayment {
 };
 
 //! The records to commit together with a payment, made from the signed
-//! payment. It is a pure function of its argument: it calls no port, takes
-//! no lock and cannot fail.
-using RecordsForPayment = std::function<RecordWrites(const Payment&)>;
+//! payment of each code (in the order of the requests). It is a pure
+//! function of its argument: it calls no port, takes no lock and cannot
+//! fail.
+using RecordsForPayment = std::function<RecordWrites(const std::vector<Payment>&)>;
 
 //! A payment the wallet holds that is tagged with a gift code.
 struct TaggedPayment {
@@ -133,35 +158,44 @@ struct BroadcastOutcome {
 class Payer {
 public:
     virtual ~Payer() = default;
-    //! One redemption's payment, as one operation under the wallet's lock:
-    //! builds and signs a payment of exactly request.amount to
-    //! request.address (fee on top), with an output to the code's payment
-    //! key (its change, or else the smallest output that is not dust; a new
-    //! key if the request names none); writes records_for(payment) and the
-    //! wallet's copy of the payment in ONE database transaction, synced to
-    //! disk (kPowerLoss); then the wallet takes the payment as its own. No
-    //! other send, coin lock or unlock of the wallet can run in between.
-    //! The payment is not broadcast. Called under the ledger's write lock.
-    //! On failure nothing was written and no coin is spent: kNodeCatchingUp,
-    //! kInsufficientFunds, kFundsPending, kWalletLocked, kWalletUnsupported,
-    //! kInvalidAddress, kPaymentFailed, or kStoreFailure.
-    virtual Result<CommittedPayment> PayAndRecord(const PaymentRequest& request,
+    //! The payment of one or more redemptions, as one operation under the
+    //! wallet's lock: builds and signs ONE transaction that pays exactly
+    //! each request's amount to its address (one output per request, in
+    //! their order from output 0; fee on top), with the change to the
+    //! first request's payment key (else the smallest output that is not
+    //! dust; a new key if the request names none) and, for more than one
+    //! request, one OP_RETURN output after them holding each request's
+    //! payment tag in order; writes records_for(payments) and the
+    //! wallet's copy of the transaction, tagged with every code, in ONE
+    //! database transaction, synced to disk (kPowerLoss); then the wallet
+    //! takes it as its own. No other send, coin lock or unlock of the
+    //! wallet can run in between. Nothing is broadcast. Called under the
+    //! ledger's write lock with 1 to MAX_TAGS requests. On failure nothing
+    //! was written and no coin is spent: kNodeCatchingUp,
+    //! kInsufficientFunds, kFundsPending, kWalletLocked,
+    //! kWalletUnsupported, kInvalidAddress, kPaymentFailed (not built, e.g.
+    //! too large), or kStoreFailure.
+    virtual Result<CommittedPayment> PayAndRecord(const std::vector<PaymentRequest>& requests,
                                                   const RecordsForPayment& records_for) = 0;
-    //! Puts a recorded payment (the very transaction, tagged with `code`)
-    //! back into the wallet when the wallet lacks it, so that its inputs
-    //! are spent again and it can be resubmitted. Does nothing if the wallet
-    //! has it. Fails with kCorruption if `serialized_tx` does not decode, or
+    //! Puts a recorded payment (the very transaction, tagged with `codes`,
+    //! every code it pays) back into the wallet when the wallet lacks it,
+    //! so that its inputs are spent again and it can be resubmitted. If
+    //! the wallet holds it, adds any of `codes` its tag lacks (a rescan
+    //! drops tags). Fails with kCorruption if `serialized_tx` does not
+    //! decode or the wallet holds it tagged with other codes only, or
     //! kStoreFailure if the wallet could not take it.
-    virtual Status RestorePayment(const CodeId& code, const std::string& serialized_tx) = 0;
+    virtual Status RestorePayment(const std::vector<CodeId>& codes, const std::string& serialized_tx) = 0;
     //! The wallet's transaction `txid` as a payment of `request`: it must be
-    //! tagged with request.code and pay request.amount to request.address.
-    //! Used to follow a payment to the transaction that replaced it
-    //! (bumpfee). Fails with kPaymentFailed otherwise.
+    //! tagged with request.code and pay request.amount to request.address
+    //! (at request.vout if that output does). Used to follow a payment to
+    //! the transaction that replaced it (bumpfee). Fails with
+    //! kPaymentFailed otherwise.
     virtual Result<Payment> GetPayment(const Txid& txid, const PaymentRequest& request) = 0;
     //! Hands a payment the wallet holds to the network (again, if it was
     //! before). Called without ledger locks.
     virtual BroadcastOutcome Broadcast(const Txid& txid) = 0;
-    //! Every payment the wallet holds that is tagged with a gift code.
+    //! Every payment the wallet holds that is tagged with a gift code: one
+    //! entry per code of a payment that pays several.
     virtual Status ListTaggedPayments(std::vector<TaggedPayment>& payments) = 0;
     //! Makes one payment key per code and stores them in the wallet, on
     //! disk (kPowerLoss), before it returns: a code's payment sends its
@@ -171,18 +205,23 @@ public:
     //! the code id where the wallet has a seed; nothing on the chain links
     //! it to the code or to other keys. `keys` gets one opaque name per
     //! code (at most MAX_PAYMENT_KEY bytes), empty for a wallet that holds
-    //! no private keys (it cannot pay). Called under the ledger's write
-    //! lock. Fails with kWalletLocked or kStoreFailure.
-    virtual Status NewPaymentKeys(const std::vector<CodeId>& codes, std::vector<std::string>& keys) = 0;
-    //! The wallet's own payments (they spend its coins) with an output to
-    //! one of `watch`'s keys: payments of those codes the ledger does not
-    //! know, made by this wallet before it was restored from a backup.
-    //! With `from_start` every transaction of the wallet is examined, else
-    //! only those it took since the last call. A payment's amount and
-    //! address are those of its output of the watched code's amount to
-    //! another script (0 and empty if it has none); its code and
-    //! payment_key are the watched ones. Called under the ledger's write
-    //! lock. Fails with kStoreFailure.
+    //! no private keys (it cannot pay). `attempt` picks another key for
+    //! the same code (0 first): the ledger asks again for a code whose
+    //! key's tag another code has. Called under the ledger's write lock.
+    //! Fails with kWalletLocked or kStoreFailure.
+    virtual Status NewPaymentKeys(const std::vector<CodeId>& codes, uint32_t attempt,
+                                  std::vector<std::string>& keys) = 0;
+    //! The wallet's own payments (they spend its coins) of `watch`'s codes:
+    //! those with an output to a watched key, and, in a payment of several
+    //! codes, those whose tag its OP_RETURN holds at the index of an
+    //! output of the watched code's amount. These are payments the ledger
+    //! does not know, made by this wallet before it was restored from a
+    //! backup. With `from_start` every transaction of the wallet is
+    //! examined, else only those it took since the last call. A payment's
+    //! vout, amount and address are those of its output of the watched
+    //! code's amount to another script (NO_VOUT, 0 and empty if it has
+    //! none); its code and payment_key are the watched ones. Called under
+    //! the ledger's write lock. Fails with kStoreFailure.
     virtual Status FindPayments(const PaymentKeyWatch& watch, bool from_start, std::vector<Payment>& found) = 0;
 };
 

@@ -1,6 +1,8 @@
 // Encoding of gift-code records; the format is documented in records.h.
 #include "records.h"
 
+#include "sha256.h"
+
 #include <cassert>
 
 namespace giftcode {
@@ -21,6 +23,10 @@ public:
         m_out += s;
     }
     void Bytes(const uint8_t* p, size_t n) { m_out.append(reinterpret_cast<const char*>(p), n); }
+    void U32(uint32_t v)
+    {
+        for (int i = 0; i < 4; ++i) m_out.push_back(char(uint8_t(v >> (8 * i))));
+    }
     std::string Take() { return std::move(m_out); }
 
 private:
@@ -43,6 +49,14 @@ public:
         for (int i = 0; i < 8; ++i) u |= uint64_t(uint8_t(m_in[m_pos + i])) << (8 * i);
         m_pos += 8;
         v = int64_t(u);
+        return true;
+    }
+    bool U32(uint32_t& v)
+    {
+        if (m_in.size() - m_pos < 4) return false;
+        v = 0;
+        for (int i = 0; i < 4; ++i) v |= uint32_t(uint8_t(m_in[m_pos + i])) << (8 * i);
+        m_pos += 4;
         return true;
     }
     bool Str(std::string& s, size_t max)
@@ -114,7 +128,7 @@ bool CodeRecord::operator==(const CodeRecord& o) const
            expires_at == o.expires_at && label == o.label && sequence == o.sequence && txid == o.txid &&
            address == o.address && redeemed_at == o.redeemed_at && fee == o.fee && payment_tx == o.payment_tx &&
            replaced == o.replaced && cancelled_at == o.cancelled_at && payment_key == o.payment_key &&
-           found_on_chain == o.found_on_chain;
+           found_on_chain == o.found_on_chain && vout == o.vout;
 }
 
 std::string EncodeCodeKey(const CodeId& id)
@@ -161,6 +175,7 @@ std::string EncodeCodeRecord(const CodeRecord& r)
         w.U8(uint8_t(r.replaced.size() - first));
         for (size_t i = first; i < r.replaced.size(); ++i) w.Bytes(r.replaced[i].data(), r.replaced[i].size());
         w.U8(r.found_on_chain ? 1 : 0);
+        w.U32(r.vout);
         break;
     }
     case StoredState::kCancelled:
@@ -177,11 +192,12 @@ Result<CodeRecord> DecodeCodeRecord(const CodeId& id, const std::string& value)
     rec.id = id;
     uint8_t version = 0;
     if (!r.U8(version)) return Corrupt(id, "empty record");
-    if (version != RECORD_VERSION && version != RECORD_VERSION_V2 && version != RECORD_VERSION_V1) {
+    if (version < RECORD_VERSION_V1 || version > RECORD_VERSION) {
         return Corrupt(id, "unknown record version " + std::to_string(version));
     }
     const bool v2 = version >= RECORD_VERSION_V2;
-    const bool v3 = version >= RECORD_VERSION;
+    const bool v3 = version >= RECORD_VERSION_V3;
+    const bool v4 = version >= RECORD_VERSION;
     uint8_t state = 0;
     if (!r.U8(state) || !r.I64(rec.amount) || !r.I64(rec.created_at) || !r.I64(rec.expires_at) ||
         !r.Str(rec.label, MAX_LABEL) || (v2 && !r.I64(rec.sequence)) ||
@@ -214,6 +230,7 @@ Result<CodeRecord> DecodeCodeRecord(const CodeId& id, const std::string& value)
             if (found > 1) return Corrupt(id, "unknown origin " + std::to_string(found));
             rec.found_on_chain = found == 1;
         }
+        if (v4 && !r.U32(rec.vout)) return Corrupt(id, "truncated redemption");
         break;
     case uint8_t(StoredState::kCancelled):
         rec.state = StoredState::kCancelled;
@@ -224,6 +241,21 @@ Result<CodeRecord> DecodeCodeRecord(const CodeId& id, const std::string& value)
     }
     if (!r.AtEnd()) return Corrupt(id, "trailing bytes");
     return rec;
+}
+
+uint32_t PaymentTagOf(const std::string& payment_key)
+{
+    if (payment_key.empty()) return 0;
+    const Hash256 hash = Sha256().Write("monacoin gift-code payment tag").Write(payment_key).Finalize();
+    const uint32_t tag = uint32_t(hash[0]) | uint32_t(hash[1]) << 8 | uint32_t(hash[2]) << 16 | uint32_t(hash[3]) << 24;
+    return tag != 0 ? tag : 1;
+}
+
+std::string EncodePaymentTag(uint32_t tag)
+{
+    Writer w;
+    w.U32(tag);
+    return w.Take();
 }
 
 std::string EncodeStateKey() { return std::string(1, STATE_KEY_TAG); }

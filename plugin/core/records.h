@@ -3,7 +3,7 @@
 //
 // Key:   "c" || CodeId (16 bytes)                       (17 bytes)
 // Value: little-endian, strings as u32 length + bytes
-//   u8   format version (3, written; 2 and 1 are still read; any other
+//   u8   format version (4, written; 3, 2 and 1 are still read; any other
 //        value is refused as corruption)
 //   u8   state (0 issued, 1 redeemed, 2 cancelled; others are corruption)
 //   i64  amount in satoshis (> 0)
@@ -27,6 +27,9 @@
 //               replaced (bumpfee), oldest first
 //     v3:  u8   1 if the payment was found on the chain (the wallet had
 //               been restored from a backup older than it), else 0
+//     v4:  u32  the index of the payment's output that pays the holder
+//               (NO_VOUT if unknown: a record from before version 4, or
+//               a payment found on the chain without such an output)
 //   if cancelled:
 //     i64  cancelled_at
 // Trailing bytes are corruption. The host stores keys under its own prefix;
@@ -70,7 +73,8 @@ bool TxidFromHex(const std::string& hex, Txid& txid);
 
 enum class StoredState : uint8_t { kIssued = 0, kRedeemed = 1, kCancelled = 2 };
 
-constexpr uint8_t RECORD_VERSION = 3;
+constexpr uint8_t RECORD_VERSION = 4;
+constexpr uint8_t RECORD_VERSION_V3 = 3;
 constexpr uint8_t RECORD_VERSION_V2 = 2;
 constexpr uint8_t RECORD_VERSION_V1 = 1;
 constexpr size_t MAX_PAYMENT_KEY = 64;
@@ -81,6 +85,21 @@ constexpr size_t MAX_PAYMENT_TX = 400000;
 constexpr size_t MAX_REPLACED = 255;
 constexpr size_t MAX_LABEL = 256;
 constexpr char CODE_KEY_TAG = 'c';
+//! An output index that names no output.
+constexpr uint32_t NO_VOUT = 0xffffffff;
+
+//! A payment that pays several codes carries one OP_RETURN output holding,
+//! for each code in the order of its outputs, PAYMENT_TAG_SIZE bytes of
+//! PaymentTagOf(its payment key): a wallet restored from a backup that
+//! holds a code recognises its payment by this tag. Tags look random to
+//! anyone who does not hold the wallet's keys, and the ledger keeps them
+//! unique among its codes. At most MAX_TAGS fit the standard 80 bytes.
+constexpr size_t PAYMENT_TAG_SIZE = 4;
+constexpr size_t MAX_TAGS = 20;
+//! The tag of a payment key (empty key: 0, which no code is given).
+uint32_t PaymentTagOf(const std::string& payment_key);
+//! The tag's bytes as an OP_RETURN holds them (little-endian).
+std::string EncodePaymentTag(uint32_t tag);
 
 struct CodeRecord {
     CodeId id;
@@ -102,6 +121,8 @@ struct CodeRecord {
     std::vector<Txid> replaced;
     //! Recorded from the chain, not by this wallet's redemption.
     bool found_on_chain{false};
+    //! The output of the payment that pays the holder.
+    uint32_t vout{NO_VOUT};
     // Meaningful when state == kCancelled.
     int64_t cancelled_at{0};
 

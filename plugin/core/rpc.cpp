@@ -123,6 +123,9 @@ std::string MillisText(uint64_t us)
 
 UniValue IdValue(const CodeId& id) { return UniValue(id.ToHex()); }
 
+//! An output index, or null when it is not known.
+UniValue VoutValue(uint32_t vout) { return vout == NO_VOUT ? UniValue() : UniValue(uint64_t(vout)); }
+
 UniValue TxidsValue(const std::vector<Txid>& txids)
 {
     UniValue out(UniValue::VARR);
@@ -145,6 +148,7 @@ UniValue ViewToValue(const CodeView& view)
         break;
     case StoredState::kRedeemed:
         out.pushKV("txid", UniValue(TxidToHex(r.txid)));
+        out.pushKV("vout", VoutValue(r.vout));
         out.pushKV("address", UniValue(r.address));
         out.pushKV("redeemed_at", UniValue(r.redeemed_at));
         out.pushKV("fee", AmountToValue(r.fee));
@@ -343,6 +347,7 @@ RpcReply RedeemGiftCodeRpc(Ledger& ledger, const UniValue& params)
     UniValue out(UniValue::VOBJ);
     out.pushKV("id", IdValue(r.id));
     out.pushKV("txid", UniValue(TxidToHex(r.txid)));
+    out.pushKV("vout", VoutValue(r.vout));
     out.pushKV("amount", AmountToValue(r.amount));
     out.pushKV("fee", AmountToValue(r.fee));
     out.pushKV("address", UniValue(r.address));
@@ -427,6 +432,15 @@ RpcReply GetGiftCodeInfoRpc(Ledger& ledger, const UniValue& params)
     restore.pushKV("watched_at_load", UniValue(uint64_t(info.restore.watched)));
     restore.pushKV("search_ms", UniValue(UniValue::VNUM, MillisText(info.restore.search_us)));
 
+    UniValue batches(UniValue::VOBJ);
+    batches.pushKV("max_codes", UniValue(uint64_t(ledger.policy().max_payment_codes)));
+    batches.pushKV("wait_ms", UniValue(ledger.policy().payment_wait_ms));
+    batches.pushKV("payments", UniValue(info.batches.payments));
+    batches.pushKV("codes", UniValue(info.batches.codes));
+    batches.pushKV("largest", UniValue(uint64_t(info.batches.largest)));
+    batches.pushKV("splits", UniValue(info.batches.splits));
+    batches.pushKV("waiting", UniValue(uint64_t(info.waiting)));
+
     UniValue out(UniValue::VOBJ);
     out.pushKV("build_id", UniValue(BuildId()));
     out.pushKV("network", UniValue(NetworkPrefix(ledger.policy().network)));
@@ -440,6 +454,7 @@ RpcReply GetGiftCodeInfoRpc(Ledger& ledger, const UniValue& params)
     out.pushKV("consistency", consistency);
     out.pushKV("timings", timings);
     out.pushKV("restore", restore);
+    out.pushKV("batches", batches);
     out.pushKV("payments_start_in", UniValue(info.start_wait));
     out.pushKV("payments_wait_for_block", UniValue(info.waits_for_block));
     return Reply(out);

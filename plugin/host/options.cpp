@@ -24,11 +24,36 @@ namespace {
 
 const char* const MIN_INPUT_ARG = "-giftcodemininput";
 const char* const TEST_FAULT_ARG = "-giftcodetestfault";
-const char* const START_DELAY_ARG = "-giftcodestartdelay";
+//! A whole-number option and its range.
+struct IntOption {
+    const char* name;
+    int64_t default_value;
+    int64_t min;
+    int64_t max;
+    const char* unit;
+};
 //! Long enough for the node to reload its mempool file and for peers to
 //! relay what is new; see doc/design.md, "Restored from a backup".
-constexpr int64_t DEFAULT_START_DELAY = 60;
-constexpr int64_t MAX_START_DELAY = 24 * 60 * 60;
+const IntOption START_DELAY{"-giftcodestartdelay", 60, 0, 24 * 60 * 60, "seconds"};
+//! Group commit (doc/design.md, "Paying redemptions together"): as many
+//! codes as a payment's tags can name, and no wait (a payment takes the
+//! redemptions that came while the one before was made).
+const IntOption MAX_BATCH{"-giftcodemaxbatch", int64_t(MAX_TAGS), 1, int64_t(MAX_TAGS), "codes"};
+const IntOption BATCH_WAIT{"-giftcodebatchwait", 0, 0, 1000, "milliseconds"};
+const IntOption* const INT_OPTIONS[] = {&START_DELAY, &MAX_BATCH, &BATCH_WAIT};
+
+bool ParseIntOption(const IntOption& option, int64_t& value)
+{
+    value = option.default_value;
+    if (!gArgs.IsArgSet(option.name)) return true;
+    return ParseInt64(gArgs.GetArg(option.name, ""), &value) && value >= option.min && value <= option.max;
+}
+
+int64_t IntOptionValue(const IntOption& option)
+{
+    int64_t value;
+    return ParseIntOption(option, value) ? value : option.default_value;
+}
 //! The steps -giftcodetestfault can make fail.
 const char* const TEST_FAULTS[] = {"adopt"};
 //! An output of 0.01 MONA is worth several times what spending it costs at
@@ -54,8 +79,19 @@ void AddOptions()
                  ArgsManager::ALLOW_ANY, OptionsCategory::WALLET);
     gArgs.AddArg("-giftcodestartdelay=<n>",
                  strprintf("Seconds after a wallet is loaded before gift-code redemptions make new payments, so that "
-                           "payments of its codes still unconfirmed reach it first (0 to %d; default: %d)",
-                           MAX_START_DELAY, DEFAULT_START_DELAY),
+                           "payments of its codes still unconfirmed reach it first (%d to %d; default: %d)",
+                           START_DELAY.min, START_DELAY.max, START_DELAY.default_value),
+                 ArgsManager::ALLOW_ANY, OptionsCategory::WALLET);
+    gArgs.AddArg("-giftcodemaxbatch=<n>",
+                 strprintf("Most gift-code redemptions one payment pays: redemptions that arrive while a payment is "
+                           "being made are paid together by the next one, one output each (%d to %d; 1 pays each "
+                           "alone; default: %d)",
+                           MAX_BATCH.min, MAX_BATCH.max, MAX_BATCH.default_value),
+                 ArgsManager::ALLOW_ANY, OptionsCategory::WALLET);
+    gArgs.AddArg("-giftcodebatchwait=<ms>",
+                 strprintf("Milliseconds a gift-code payment waits for more redemptions to pay together before it is "
+                           "made, while fewer than -giftcodemaxbatch wait (%d to %d; default: %d, no wait)",
+                           BATCH_WAIT.min, BATCH_WAIT.max, BATCH_WAIT.default_value),
                  ArgsManager::ALLOW_ANY, OptionsCategory::WALLET);
     gArgs.AddArg("-giftcodetestfault=<step>",
                  "Regtest only, for tests: make a gift-code step fail. adopt: the wallet does not take a committed "
@@ -70,12 +106,11 @@ bool CheckOptions(std::string& error)
         error = strprintf("Invalid amount for %s=<amount>: '%s'", MIN_INPUT_ARG, gArgs.GetArg(MIN_INPUT_ARG, ""));
         return false;
     }
-    if (gArgs.IsArgSet(START_DELAY_ARG)) {
-        const std::string text = gArgs.GetArg(START_DELAY_ARG, "");
-        int64_t delay = -1;
-        if (!ParseInt64(text, &delay) || delay < 0 || delay > MAX_START_DELAY) {
-            error = strprintf("Invalid value for %s: '%s' (a whole number of seconds from 0 to %d)", START_DELAY_ARG,
-                              text, MAX_START_DELAY);
+    for (const IntOption* option : INT_OPTIONS) {
+        int64_t ignored;
+        if (!ParseIntOption(*option, ignored)) {
+            error = strprintf("Invalid value for %s: '%s' (a whole number of %s from %d to %d)", option->name,
+                              gArgs.GetArg(option->name, ""), option->unit, option->min, option->max);
             return false;
         }
     }
@@ -98,14 +133,11 @@ bool TestFault(const std::string& step)
     return std::find(steps.begin(), steps.end(), step) != steps.end();
 }
 
-int64_t StartDelay()
-{
-    int64_t delay = DEFAULT_START_DELAY;
-    if (!gArgs.IsArgSet(START_DELAY_ARG)) return delay;
-    return ParseInt64(gArgs.GetArg(START_DELAY_ARG, ""), &delay) && delay >= 0 && delay <= MAX_START_DELAY
-               ? delay
-               : DEFAULT_START_DELAY;
-}
+int64_t StartDelay() { return IntOptionValue(START_DELAY); }
+
+size_t MaxPaymentCodes() { return size_t(IntOptionValue(MAX_BATCH)); }
+
+int64_t PaymentWaitMillis() { return IntOptionValue(BATCH_WAIT); }
 
 int64_t MinRedemptionInput()
 {

@@ -79,6 +79,8 @@ void OnWalletLoaded(const std::shared_ptr<CWallet>& wallet)
     LedgerPolicy policy;
     policy.network = ActiveNetwork();
     policy.start_delay = StartDelay();
+    policy.max_payment_codes = MaxPaymentCodes();
+    policy.payment_wait_ms = PaymentWaitMillis();
     Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(ports, policy);
     if (ledger.ok()) {
         state->ledger = std::move(ledger.value());

@@ -40,9 +40,10 @@ std::vector<Res> CodeFields()
         {Res::Type::NUM_TIME, "created_at", "Creation time"},
         {Res::Type::NUM_TIME, "expires_at", "Unix time from which the code cannot be redeemed; null for never"},
         {Res::Type::STR_HEX, "txid", /* optional */ true, "Redeemed: the payment's transaction id"},
+        {Res::Type::NUM, "vout", true, "Redeemed: the payment's output that pays the holder; null for a code redeemed by an earlier version of the module, or a payment found on the chain without such an output"},
         {Res::Type::STR, "address", true, "Redeemed: the payee"},
         {Res::Type::NUM_TIME, "redeemed_at", true, "Redeemed: when"},
-        {Res::Type::STR_AMOUNT, "fee", true, "Redeemed: the network fee the wallet paid"},
+        {Res::Type::STR_AMOUNT, "fee", true, "Redeemed: this code's share of the payment's network fee (a payment of several codes shares it evenly)"},
         {Res::Type::NUM, "confirmations", true, "Redeemed: confirmations of the payment"},
         {Res::Type::BOOL, "in_mempool", true, "Redeemed: whether the payment is in the mempool"},
         {Res::Type::BOOL, "abandoned", true, "Redeemed: whether the payment was abandoned"},
@@ -141,8 +142,10 @@ RPCHelpMan RedeemHelp()
     return RPCHelpMan{"redeemgiftcode",
         "\nPay a gift code's amount to an address, once. The wallet pays the network fee.\n"
         "The code is marked redeemed together with its payment in one durable database commit\n"
-        "before the payment is broadcast. Calling again with the same code and address returns\n"
-        "the same txid with \"replay\": true and sends nothing; another address gets -405.\n" + ERRORS_NOTE,
+        "before the payment is broadcast. Redemptions that arrive while a payment is being made\n"
+        "are paid together by the next one, one output each (-giftcodemaxbatch). Calling again\n"
+        "with the same code and address returns the same txid and vout with \"replay\": true and\n"
+        "sends nothing; another address gets -405.\n" + ERRORS_NOTE,
         {
             {"code", Arg::Type::STR, Arg::Optional::NO, "The gift code"},
             {"address", Arg::Type::STR, Arg::Optional::NO, "The address to pay"},
@@ -150,8 +153,9 @@ RPCHelpMan RedeemHelp()
         RPCResult{Res::Type::OBJ, "", "", {
             {Res::Type::STR_HEX, "id", "The code's id"},
             {Res::Type::STR_HEX, "txid", "The payment's transaction id"},
+            {Res::Type::NUM, "vout", "The payment's output that pays the address (null only for a code redeemed by an earlier version of the module)"},
             {Res::Type::STR_AMOUNT, "amount", "The amount paid to the address"},
-            {Res::Type::STR_AMOUNT, "fee", "The network fee the wallet paid"},
+            {Res::Type::STR_AMOUNT, "fee", "This code's share of the payment's network fee (a payment of several codes shares it evenly)"},
             {Res::Type::STR, "address", "The payee"},
             {Res::Type::NUM_TIME, "redeemed_at", "When the code was redeemed"},
             {Res::Type::BOOL, "replay", "true if the code had already been redeemed to this address"},
@@ -227,9 +231,9 @@ RPCHelpMan InfoHelp()
             }},
             {Res::Type::OBJ_DYN, "timings", "Where redemption time went since the wallet was loaded, per phase: build, commit, adopt, broadcast", {
                 {Res::Type::OBJ, "phase", "", {
-                    {Res::Type::NUM, "count", "Redemptions timed"},
+                    {Res::Type::NUM, "count", "Payments timed (a payment may pay several codes)"},
                     {Res::Type::NUM, "total_ms", "Milliseconds in all"},
-                    {Res::Type::NUM, "avg_ms", "Milliseconds per redemption"},
+                    {Res::Type::NUM, "avg_ms", "Milliseconds per payment"},
                     {Res::Type::NUM, "max_ms", "The longest"},
                 }},
             }},
@@ -242,6 +246,15 @@ RPCHelpMan InfoHelp()
                 {Res::Type::NUM, "found_on_chain", "Codes the wallet read as unpaid whose payment it found on the chain since it was loaded; each now reads redeemed"},
                 {Res::Type::NUM, "watched_at_load", "Unpaid codes with a payment key when the wallet was loaded"},
                 {Res::Type::NUM, "search_ms", "Milliseconds the search of the wallet's transactions for their payments took at load"},
+            }},
+            {Res::Type::OBJ, "batches", "How redemptions were paid together since the wallet was loaded", {
+                {Res::Type::NUM, "max_codes", "Most codes one payment pays (-giftcodemaxbatch)"},
+                {Res::Type::NUM, "wait_ms", "Milliseconds a payment waits for more redemptions (-giftcodebatchwait)"},
+                {Res::Type::NUM, "payments", "Payments made"},
+                {Res::Type::NUM, "codes", "Codes they paid"},
+                {Res::Type::NUM, "largest", "Most codes one payment paid"},
+                {Res::Type::NUM, "splits", "Payments that could not be funded or built as a whole and were split"},
+                {Res::Type::NUM, "waiting", "Redemptions waiting now for the payment under way"},
             }},
             {Res::Type::NUM, "payments_start_in", "Seconds before this wallet makes new payments after being loaded (-giftcodestartdelay); 0 once it does"},
             {Res::Type::BOOL, "payments_wait_for_block", "Whether new payments wait for the next block: the wallet was restored from a backup, or loaded without its state file, with codes unpaid"},

@@ -82,19 +82,22 @@ Status Thrown(const char* what)
     return Status(StatusCode::kStoreFailure, std::string("the wallet failed: ") + what);
 }
 
-//! The payment key of `code`. With the wallet's HD seed at hand it is
-//! derived from the seed and the code id (an HMAC-SHA512, hardened: no one
+//! The payment key of `code` (another one for each `attempt`). With the
+//! wallet's HD seed at hand it is derived from the seed and the code id (an HMAC-SHA512, hardened: no one
 //! without the seed can compute it or link it to other keys); otherwise it
 //! is a fresh random key. Either way it is stored in the wallet before
 //! use, so it never needs deriving again.
-CKey PaymentKeyFor(LegacyScriptPubKeyMan& keys, const CodeId& code) EXCLUSIVE_LOCKS_REQUIRED(keys.cs_KeyStore)
+CKey PaymentKeyFor(LegacyScriptPubKeyMan& keys, const CodeId& code, uint32_t attempt = 0)
+    EXCLUSIVE_LOCKS_REQUIRED(keys.cs_KeyStore)
 {
     static const char TAG[] = "monacoin gift-code payment key";
     CKey key;
     CKey seed;
     const CKeyID seed_id = keys.GetHDChain().seed_id;
     if (!seed_id.IsNull() && keys.GetKey(seed_id, seed)) {
-        for (uint32_t counter = 0; !key.IsValid(); ++counter) {
+        // Each attempt starts its own range of the counter; attempt 0 is the
+        // derivation codes have always had.
+        for (uint32_t counter = attempt << 16; !key.IsValid(); ++counter) {
             unsigned char out[CHMAC_SHA512::OUTPUT_SIZE];
             unsigned char counter_bytes[4] = {uint8_t(counter), uint8_t(counter >> 8), uint8_t(counter >> 16),
                                               uint8_t(counter >> 24)};
@@ -132,6 +135,54 @@ bool KeyFromName(const std::string& name, CKeyID& id)
     if (name.size() != id.size()) return false;
     std::copy(name.begin(), name.end(), id.begin());
     return true;
+}
+
+//! The tag of a payment: the ids of the codes it pays, comma-separated.
+std::string TagOf(const std::vector<CodeId>& codes)
+{
+    std::string tag;
+    for (const CodeId& code : codes) tag += (tag.empty() ? "" : ",") + code.ToHex();
+    return tag;
+}
+
+//! The codes a tag names; false if it is malformed.
+bool CodesOfTag(const std::string& tag, std::vector<CodeId>& codes)
+{
+    codes.clear();
+    size_t start = 0;
+    while (true) {
+        const size_t comma = tag.find(',', start);
+        Result<CodeId> id = CodeId::FromHex(tag.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (!id.ok()) return false;
+        codes.push_back(id.value());
+        if (comma == std::string::npos) return true;
+        start = comma + 1;
+    }
+}
+
+//! The tags an OP_RETURN output of a payment of several codes carries, if
+//! `out` is one with `count` of them.
+bool TagsOfOutput(const CTxOut& out, size_t count, std::vector<uint32_t>& tags)
+{
+    const CScript& script = out.scriptPubKey;
+    if (script.empty() || script[0] != OP_RETURN || count < 2 || count > MAX_TAGS) return false;
+    CScript::const_iterator pc = script.begin() + 1;
+    opcodetype op;
+    std::vector<unsigned char> data;
+    if (!script.GetOp(pc, op, data) || pc != script.end() || data.size() != count * PAYMENT_TAG_SIZE) return false;
+    tags.clear();
+    for (size_t i = 0; i < count; ++i) {
+        const unsigned char* p = data.data() + i * PAYMENT_TAG_SIZE;
+        tags.push_back(uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24);
+    }
+    return true;
+}
+
+//! The share of `fee` of the code at `index` among `count`: even shares,
+//! the remainder on the first.
+CAmount FeeShare(CAmount fee, size_t index, size_t count)
+{
+    return fee / CAmount(count) + (index == 0 ? fee % CAmount(count) : 0);
 }
 
 //! The key an output pays, if it pays one key: P2PKH, P2WPKH, P2SH-wrapped
@@ -300,16 +351,17 @@ public:
     {
     }
 
-    Result<CommittedPayment> PayAndRecord(const PaymentRequest& request, const RecordsForPayment& records_for) override
+    Result<CommittedPayment> PayAndRecord(const std::vector<PaymentRequest>& requests,
+                                          const RecordsForPayment& records_for) override
     {
         try {
-            return PayAndRecordLocked(request, records_for);
+            return PayAndRecordLocked(requests, records_for);
         } catch (const std::exception& e) {
             return Thrown(e.what());
         }
     }
 
-    Status RestorePayment(const CodeId& code, const std::string& serialized_tx) override
+    Status RestorePayment(const std::vector<CodeId>& codes, const std::string& serialized_tx) override
     {
         try {
             CTransactionRef tx;
@@ -320,31 +372,42 @@ public:
             } catch (const std::exception&) {
                 return Status(StatusCode::kCorruption, "the recorded payment does not decode");
             }
+            if (codes.empty()) return Status(StatusCode::kCorruption, "a payment of no code");
             auto locked_chain = m_wallet.chain().lock();
             LOCK(m_wallet.cs_wallet);
             auto it = m_wallet.mapWallet.find(tx->GetHash());
             if (it != m_wallet.mapWallet.end()) {
-                // Held, but its tag may be gone (a rescan after
+                // Held, but its tag may be gone or short (a rescan after
                 // -zapwallettxes=2 finds the transaction without it).
+                std::vector<CodeId> tagged;
                 auto tag = it->second.mapValue.find(PAYMENT_TAG);
-                if (tag != it->second.mapValue.end()) {
-                    if (tag->second == code.ToHex()) return Status::Ok();
-                    return Status(StatusCode::kCorruption, "the wallet holds the payment tagged with another code");
+                if (tag != it->second.mapValue.end() && !CodesOfTag(tag->second, tagged)) {
+                    return Status(StatusCode::kCorruption, "the wallet holds the payment with a malformed tag");
                 }
-                it->second.mapValue[PAYMENT_TAG] = code.ToHex();
+                const auto has = [&tagged](const CodeId& code) {
+                    return std::find(tagged.begin(), tagged.end(), code) != tagged.end();
+                };
+                if (std::all_of(codes.begin(), codes.end(), has)) return Status::Ok();
+                if (!tagged.empty() && std::none_of(codes.begin(), codes.end(), has)) {
+                    return Status(StatusCode::kCorruption, "the wallet holds the payment tagged with other codes");
+                }
+                for (const CodeId& code : codes) {
+                    if (!has(code)) tagged.push_back(code);
+                }
+                it->second.mapValue[PAYMENT_TAG] = TagOf(tagged);
                 WalletBatch batch(m_wallet.GetDBHandle(), "r+", /*_fFlushOnClose=*/false);
                 if (!batch.WriteTx(it->second)) return Status(StatusCode::kStoreFailure, "could not re-tag the payment");
-                m_wallet.WalletLogPrintf("gift codes: payment %s tagged again with code %s\n",
-                                         tx->GetHash().ToString(), code.ShortHex());
+                m_wallet.WalletLogPrintf("gift codes: payment %s tagged again with %u code(s), the first %s\n",
+                                         tx->GetHash().ToString(), unsigned(tagged.size()), tagged.front().ShortHex());
                 return Status::Ok();
             }
             WalletBatch batch(m_wallet.GetDBHandle(), "r+", /*_fFlushOnClose=*/false);
-            m_wallet.AddSentTransaction(WalletTxFor(tx, code), batch);
+            m_wallet.AddSentTransaction(WalletTxFor(tx, codes), batch);
             if (!m_wallet.GetWalletTx(tx->GetHash())) {
                 return Status(StatusCode::kStoreFailure, "the wallet did not take the payment");
             }
-            m_wallet.WalletLogPrintf("gift codes: payment %s of code %s put back into the wallet\n",
-                                     tx->GetHash().ToString(), code.ShortHex());
+            m_wallet.WalletLogPrintf("gift codes: payment %s of %u code(s), the first %s, put back into the wallet\n",
+                                     tx->GetHash().ToString(), unsigned(codes.size()), codes.front().ShortHex());
             return Status::Ok();
         } catch (const std::exception& e) {
             return Thrown(e.what());
@@ -359,20 +422,28 @@ public:
             const CWalletTx* wtx = m_wallet.GetWalletTx(ToUint256(txid));
             if (!wtx) return Status(StatusCode::kPaymentFailed, "the wallet does not hold it");
             auto tag = wtx->mapValue.find(PAYMENT_TAG);
-            if (tag == wtx->mapValue.end() || tag->second != request.code.ToHex()) {
+            std::vector<CodeId> tagged;
+            if (tag == wtx->mapValue.end() || !CodesOfTag(tag->second, tagged) ||
+                std::find(tagged.begin(), tagged.end(), request.code) == tagged.end()) {
                 return Status(StatusCode::kPaymentFailed, "it is not tagged with this gift code");
             }
             const CScript payee = GetScriptForDestination(DecodeDestination(request.address));
-            const bool pays = std::any_of(wtx->tx->vout.begin(), wtx->tx->vout.end(), [&](const CTxOut& out) {
-                return out.nValue == request.amount && out.scriptPubKey == payee;
-            });
-            if (!pays) return Status(StatusCode::kPaymentFailed, "it does not pay the holder the code's amount");
+            const std::vector<CTxOut>& outs = wtx->tx->vout;
+            const auto pays = [&](size_t n) { return outs[n].nValue == request.amount && outs[n].scriptPubKey == payee; };
+            // The output that paid before, where the replacement keeps it.
+            size_t vout = request.vout < outs.size() && pays(request.vout) ? request.vout : outs.size();
+            for (size_t n = 0; vout == outs.size() && n < outs.size(); ++n) {
+                if (pays(n)) vout = n;
+            }
+            if (vout == outs.size()) return Status(StatusCode::kPaymentFailed, "it does not pay the holder the code's amount");
             Payment payment;
             payment.code = request.code;
             payment.txid = txid;
+            payment.vout = uint32_t(vout);
             payment.amount = request.amount;
             payment.address = request.address;
-            payment.fee = wtx->GetDebit(ISMINE_ALL) - wtx->tx->GetValueOut();
+            const size_t index = size_t(std::find(tagged.begin(), tagged.end(), request.code) - tagged.begin());
+            payment.fee = FeeShare(wtx->GetDebit(ISMINE_ALL) - wtx->tx->GetValueOut(), index, tagged.size());
             payment.serialized_tx = Serialize(wtx->tx);
             return payment;
         } catch (const std::exception& e) {
@@ -412,12 +483,12 @@ public:
             for (const auto& entry : m_wallet.mapWallet) {
                 auto tag = entry.second.mapValue.find(PAYMENT_TAG);
                 if (tag == entry.second.mapValue.end()) continue;
-                Result<CodeId> id = CodeId::FromHex(tag->second);
-                if (!id.ok()) {
+                std::vector<CodeId> codes;
+                if (!CodesOfTag(tag->second, codes)) {
                     return Status(StatusCode::kCorruption, "wallet transaction " + entry.first.ToString() +
                                                                " carries a malformed gift-code tag");
                 }
-                payments.push_back({id.value(), FromUint256(entry.first)});
+                for (const CodeId& code : codes) payments.push_back({code, FromUint256(entry.first)});
             }
         } catch (const std::exception& e) {
             return Thrown(e.what());
@@ -425,7 +496,7 @@ public:
         return Status::Ok();
     }
 
-    Status NewPaymentKeys(const std::vector<CodeId>& codes, std::vector<std::string>& names) override
+    Status NewPaymentKeys(const std::vector<CodeId>& codes, uint32_t attempt, std::vector<std::string>& names) override
     {
         try {
             LegacyScriptPubKeyMan* keys = m_wallet.GetLegacyScriptPubKeyMan();
@@ -446,7 +517,7 @@ public:
             }
             const int64_t now = GetTime();
             for (const CodeId& code : codes) {
-                const CKey key = PaymentKeyFor(*keys, code);
+                const CKey key = PaymentKeyFor(*keys, code, attempt);
                 const CPubKey pubkey = key.GetPubKey();
                 keys->mapKeyMetadata[pubkey.GetID()] = CKeyMetadata(now);
                 if (!keys->AddKeyInBatch(batch, key, pubkey)) {
@@ -478,41 +549,78 @@ public:
             m_searched = m_wallet.wtxOrdered.rbegin()->first;
             if (watch.empty() || !keys) return Status::Ok();
             // Per code, the payment deepest in the chain (a replacement and
-            // the payment it replaced both pay the code's key).
+            // the payment it replaced both pay the code).
             std::map<CodeId, std::pair<int, Payment>> best;
             for (; it != m_wallet.wtxOrdered.end(); ++it) {
                 const CWalletTx* wtx = it->second;
                 if (!wtx) continue;
                 const CTransaction& tx = *wtx->tx;
+                // (key, index of the output that pays the holder or
+                // NO_VOUT to look for it) of each watched code it pays.
+                std::vector<std::pair<std::string, uint32_t>> paid;
                 for (const CTxOut& out : tx.vout) {
                     CKeyID id;
                     if (!KeyOfOutput(*keys, out.scriptPubKey, id)) continue;
-                    auto watched = watch.find(KeyName(id));
-                    if (watched == watch.end()) continue;
-                    // Only the wallet's own payment counts: anyone may send to
-                    // a key once it is on the chain.
-                    const CAmount debit = wtx->GetDebit(ISMINE_ALL);
-                    if (debit <= 0) continue;
-                    Payment payment;
-                    payment.code = watched->second.code;
-                    payment.txid = FromUint256(tx.GetHash());
-                    payment.fee = debit >= tx.GetValueOut() ? debit - tx.GetValueOut() : 0;
-                    payment.serialized_tx = Serialize(wtx->tx);
-                    payment.payment_key = watched->first;
-                    for (const CTxOut& paid : tx.vout) {
-                        CTxDestination dest;
-                        if (paid.nValue != watched->second.amount || paid.scriptPubKey == out.scriptPubKey ||
-                            !ExtractDestination(paid.scriptPubKey, dest)) {
-                            continue;
-                        }
-                        payment.amount = paid.nValue;
-                        payment.address = EncodeDestination(dest);
-                        break;
+                    if (watch.by_key.count(KeyName(id))) paid.push_back({KeyName(id), NO_VOUT});
+                }
+                // A payment of several codes: its OP_RETURN follows their
+                // outputs and holds their tags in order.
+                size_t count = 0;
+                while (count < tx.vout.size() && !(tx.vout[count].scriptPubKey.size() > 0 &&
+                                                    tx.vout[count].scriptPubKey[0] == OP_RETURN)) {
+                    ++count;
+                }
+                std::vector<uint32_t> tags;
+                if (count < tx.vout.size() && TagsOfOutput(tx.vout[count], count, tags)) {
+                    for (size_t n = 0; n < tags.size(); ++n) {
+                        auto key = watch.key_by_tag.find(tags[n]);
+                        if (key != watch.key_by_tag.end()) paid.push_back({key->second, uint32_t(n)});
                     }
-                    const int depth = wtx->GetDepthInMainChain();
+                } else {
+                    count = 1;
+                }
+                if (paid.empty()) continue;
+                // Only the wallet's own payment counts: anyone may send to
+                // a key once it is on the chain.
+                const CAmount debit = wtx->GetDebit(ISMINE_ALL);
+                if (debit <= 0) continue;
+                const CAmount fee = debit >= tx.GetValueOut() ? debit - tx.GetValueOut() : 0;
+                const int depth = wtx->GetDepthInMainChain();
+                for (const auto& [key, at] : paid) {
+                    const WatchedCode& watched = watch.by_key.at(key);
+                    // An output of the code's amount to a script other than the code's key.
+                    const auto pays = [&](size_t n) {
+                        CTxDestination dest;
+                        CKeyID id;
+                        return tx.vout[n].nValue == watched.amount &&
+                               ExtractDestination(tx.vout[n].scriptPubKey, dest) &&
+                               !(KeyOfOutput(*keys, tx.vout[n].scriptPubKey, id) && KeyName(id) == key);
+                    };
+                    uint32_t vout = NO_VOUT;
+                    if (at != NO_VOUT) {
+                        // A tag counts only where its output has the code's amount.
+                        if (!pays(at)) continue;
+                        vout = at;
+                    } else {
+                        for (size_t n = 0; n < tx.vout.size() && vout == NO_VOUT; ++n) {
+                            if (pays(n)) vout = uint32_t(n);
+                        }
+                    }
+                    Payment payment;
+                    payment.code = watched.code;
+                    payment.txid = FromUint256(tx.GetHash());
+                    payment.fee = FeeShare(fee, vout == NO_VOUT ? 0 : vout, count);
+                    payment.serialized_tx = Serialize(wtx->tx);
+                    payment.payment_key = key;
+                    payment.vout = vout;
+                    if (vout != NO_VOUT) {
+                        CTxDestination dest;
+                        ExtractDestination(tx.vout[vout].scriptPubKey, dest);
+                        payment.amount = tx.vout[vout].nValue;
+                        payment.address = EncodeDestination(dest);
+                    }
                     auto [entry, inserted] = best.emplace(payment.code, std::make_pair(depth, payment));
                     if (!inserted && depth > entry->second.first) entry->second = {depth, payment};
-                    break;
                 }
             }
             for (auto& entry : best) found.push_back(std::move(entry.second.second));
@@ -526,8 +634,13 @@ private:
     //! The one host operation of a redemption. chain().lock() and cs_wallet
     //! are held from coin selection to adoption, so no other send, coin lock
     //! or unlock, and no other batch of this wallet runs in between.
-    Result<CommittedPayment> PayAndRecordLocked(const PaymentRequest& request, const RecordsForPayment& records_for)
+    Result<CommittedPayment> PayAndRecordLocked(const std::vector<PaymentRequest>& requests,
+                                                const RecordsForPayment& records_for)
     {
+        if (requests.empty() || requests.size() > MAX_TAGS) {
+            return Status(StatusCode::kPaymentFailed, "a payment pays 1 to " + std::to_string(MAX_TAGS) + " codes");
+        }
+        const PaymentRequest& first = requests.front();
         if (m_wallet.IsWalletFlagSet(WALLET_FLAG_DISABLE_PRIVATE_KEYS)) {
             return Status(StatusCode::kWalletUnsupported, "Error: Private keys are disabled for this wallet");
         }
@@ -550,22 +663,34 @@ private:
             return Status(StatusCode::kWalletLocked,
                           "Error: Please enter the wallet passphrase with walletpassphrase first.");
         }
-        const CTxDestination dest = DecodeDestination(request.address);
-        if (!IsValidDestination(dest)) return Status(StatusCode::kInvalidAddress, "Invalid address");
-        const std::vector<CRecipient> recipients{{GetScriptForDestination(dest), request.amount, false}};
+        // One output per code, in order; then, for several, their tags.
+        std::vector<CRecipient> recipients;
+        std::vector<unsigned char> tags;
+        CAmount total = 0;
+        for (const PaymentRequest& request : requests) {
+            const CTxDestination dest = DecodeDestination(request.address);
+            if (!IsValidDestination(dest)) return Status(StatusCode::kInvalidAddress, "Invalid address");
+            recipients.push_back({GetScriptForDestination(dest), request.amount, false});
+            const std::string tag = EncodePaymentTag(PaymentTagOf(request.payment_key));
+            tags.insert(tags.end(), tag.begin(), tag.end());
+            total += request.amount;
+        }
+        const bool several = requests.size() > 1;
+        if (several) recipients.push_back({CScript() << OP_RETURN << tags, 0, false});
         LegacyScriptPubKeyMan* keys = m_wallet.GetLegacyScriptPubKeyMan();
         if (!keys) return Status(StatusCode::kWalletUnsupported, "the wallet has no keys to pay from");
 
-        // The change goes to the code's payment key: from it, any copy of
-        // this wallet that holds the code recognises the payment on the
-        // chain. A code from before payment keys gets one now.
+        // The change goes to the first code's payment key: from it (and
+        // from the tags), any copy of this wallet that holds a code
+        // recognises its payment on the chain. A code from before payment
+        // keys gets one now.
         CKey new_key;
         CPubKey key_pubkey;
         {
             LOCK(keys->cs_KeyStore);
             CKeyID key_id;
-            if (!KeyFromName(request.payment_key, key_id) || !keys->GetPubKey(key_id, key_pubkey)) {
-                new_key = PaymentKeyFor(*keys, request.code);
+            if (!KeyFromName(first.payment_key, key_id) || !keys->GetPubKey(key_id, key_pubkey)) {
+                new_key = PaymentKeyFor(*keys, first.code);
                 key_pubkey = new_key.GetPubKey();
             }
         }
@@ -576,23 +701,42 @@ private:
         CTransactionRef tx;
         CAmount fee = 0;
         std::string error;
-        if (!Build(*locked_chain, recipients, change, tx, fee, error)) return WhyNotBuilt(request.amount, error);
+        // A lone payment's change goes anywhere, as any send's does; several
+        // codes' outputs keep their order, the change after the tags.
+        const int change_pos = several ? int(recipients.size()) : -1;
+        if (!Build(*locked_chain, recipients, change, change_pos, tx, fee, error)) return WhyNotBuilt(total, error);
 
         CommittedPayment done;
-        Payment& payment = done.payment;
-        payment.code = request.code;
-        payment.txid = FromUint256(tx->GetHash());
-        payment.amount = request.amount;
-        payment.fee = fee;
-        payment.address = request.address;
-        payment.serialized_tx = Serialize(tx);
-        payment.payment_key = KeyName(key_pubkey.GetID());
+        std::vector<CodeId> codes;
+        for (size_t i = 0; i < requests.size(); ++i) {
+            const PaymentRequest& request = requests[i];
+            Payment payment;
+            payment.code = request.code;
+            payment.txid = FromUint256(tx->GetHash());
+            payment.amount = request.amount;
+            payment.fee = FeeShare(fee, i, requests.size());
+            payment.address = request.address;
+            payment.serialized_tx = Serialize(tx);
+            payment.payment_key = i == 0 ? KeyName(key_pubkey.GetID()) : request.payment_key;
+            // Several codes' outputs are at their places; a lone one's
+            // wherever the wallet put it.
+            const CScript& payee = recipients[i].scriptPubKey;
+            for (size_t n = several ? i : 0; n < tx->vout.size() && payment.vout == NO_VOUT; ++n) {
+                if (tx->vout[n].scriptPubKey == payee && tx->vout[n].nValue == request.amount) payment.vout = uint32_t(n);
+                if (several) break;
+            }
+            if (payment.vout == NO_VOUT) {
+                return Status(StatusCode::kPaymentFailed, "the built payment does not pay each code at its place");
+            }
+            codes.push_back(request.code);
+            done.payments.push_back(std::move(payment));
+        }
         done.build_us = MicrosSince(build_start);
 
         // INVARIANT: the ledger's records and the wallet's copy of the
         // payment are one database transaction, on disk before this returns.
         const auto commit_start = std::chrono::steady_clock::now();
-        const CWalletTx wtx = WalletTxFor(tx, request.code);
+        const CWalletTx wtx = WalletTxFor(tx, codes);
         WalletBatch batch(m_wallet.GetDBHandle(), "r+", /*_fFlushOnClose=*/false);
         if (!batch.TxnBegin()) return Status(StatusCode::kStoreFailure, "cannot begin a wallet database transaction");
         bool key_stored = true;
@@ -601,7 +745,7 @@ private:
             keys->mapKeyMetadata[key_pubkey.GetID()] = CKeyMetadata(GetTime());
             key_stored = keys->AddKeyInBatch(batch, new_key, key_pubkey);
         }
-        if (!key_stored || !WalletStore::WriteRecords(batch, records_for(payment)) || !batch.WriteTx(wtx)) {
+        if (!key_stored || !WalletStore::WriteRecords(batch, records_for(done.payments)) || !batch.WriteTx(wtx)) {
             batch.TxnAbort();
             return Status(StatusCode::kStoreFailure, "the wallet database refused a write; nothing was paid");
         }
@@ -637,10 +781,10 @@ private:
     //! confirmed coins, so a payment chains on unconfirmed change only when
     //! nothing confirmed suffices.
     bool Build(interfaces::Chain::Lock& locked_chain, const std::vector<CRecipient>& recipients,
-               const CTxDestination& change, CTransactionRef& tx, CAmount& fee, std::string& error)
+               const CTxDestination& change, int change_pos, CTransactionRef& tx, CAmount& fee, std::string& error)
         EXCLUSIVE_LOCKS_REQUIRED(m_wallet.cs_wallet)
     {
-        if (!BuildOnce(locked_chain, recipients, change, tx, fee, error)) return false;
+        if (!BuildOnce(locked_chain, recipients, change, change_pos, tx, fee, error)) return false;
         const CScript change_script = GetScriptForDestination(change);
         if (HasOutput(*tx, change_script)) return true;
         // No change: the coins matched the amount (or the change was dust).
@@ -654,10 +798,10 @@ private:
             coin_control.Select(*extra);
             CTransactionRef with_change;
             CAmount with_change_fee = 0;
-            int change_pos = -1;
+            int with_change_pos = change_pos;
             std::string ignored;
-            if (m_wallet.CreateTransaction(locked_chain, recipients, with_change, with_change_fee, change_pos, ignored,
-                                           coin_control) &&
+            if (m_wallet.CreateTransaction(locked_chain, recipients, with_change, with_change_fee, with_change_pos,
+                                           ignored, coin_control) &&
                 HasOutput(*with_change, change_script)) {
                 tx = with_change;
                 fee = with_change_fee;
@@ -669,7 +813,8 @@ private:
         std::vector<CRecipient> marked = recipients;
         const CAmount smallest = GetDustThreshold(CTxOut(0, change_script), m_wallet.chain().relayDustFee());
         marked.push_back({change_script, smallest, false});
-        return BuildOnce(locked_chain, marked, CNoDestination(), tx, fee, error);
+        return BuildOnce(locked_chain, marked, CNoDestination(), change_pos < 0 ? -1 : int(marked.size()), tx, fee,
+                         error);
     }
 
     static bool HasOutput(const CTransaction& tx, const CScript& script)
@@ -700,14 +845,14 @@ private:
     }
 
     bool BuildOnce(interfaces::Chain::Lock& locked_chain, const std::vector<CRecipient>& recipients,
-                   const CTxDestination& change, CTransactionRef& tx, CAmount& fee, std::string& error)
-        EXCLUSIVE_LOCKS_REQUIRED(m_wallet.cs_wallet)
+                   const CTxDestination& change, int fixed_change_pos, CTransactionRef& tx, CAmount& fee,
+                   std::string& error) EXCLUSIVE_LOCKS_REQUIRED(m_wallet.cs_wallet)
     {
         for (const bool hold_small : {m_min_input > 0, false}) {
             const std::vector<COutPoint> held = hold_small ? HoldSmallOutputs() : std::vector<COutPoint>{};
             CCoinControl coin_control;
             coin_control.destChange = change;
-            int change_pos = -1;
+            int change_pos = fixed_change_pos;
             error.clear();
             const bool built =
                 m_wallet.CreateTransaction(locked_chain, recipients, tx, fee, change_pos, error, coin_control);
@@ -739,10 +884,10 @@ private:
         return Status(StatusCode::kInsufficientFunds, "Insufficient funds");
     }
 
-    CWalletTx WalletTxFor(const CTransactionRef& tx, const CodeId& code)
+    CWalletTx WalletTxFor(const CTransactionRef& tx, const std::vector<CodeId>& codes)
     {
         CWalletTx wtx(&m_wallet, tx);
-        wtx.mapValue[PAYMENT_TAG] = code.ToHex();
+        wtx.mapValue[PAYMENT_TAG] = TagOf(codes);
         wtx.fTimeReceivedIsTxTime = true;
         wtx.fFromMe = true;
         return wtx;

@@ -44,6 +44,12 @@ int64_t MinRedemptionInput();
 //! redemption payments. CheckOptions has validated it.
 int64_t StartDelay();
 
+//! -giftcodemaxbatch and -giftcodebatchwait: the most codes one payment
+//! pays, and how long a payment waits for more. CheckOptions has
+//! validated them.
+size_t MaxPaymentCodes();
+int64_t PaymentWaitMillis();
+
 //! -giftcodetestfault names `step` (regtest only; CheckOptions enforces it).
 bool TestFault(const std::string& step);
 

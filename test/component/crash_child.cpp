@@ -1,9 +1,10 @@
 // The process the crash test kills. It opens the LevelDB store, prints
 // READY, then until it is killed: one thread creates codes in small batches,
-// printing "NEW <id>" for each once Create returned, and three threads
-// redeem codes (mostly fresh ones, some old ones again), printing
-// "SENT <id> <txid>" when the ledger hands the payment to the payer's
-// Broadcast (it has left the node) and "ACK <id> <txid>" after each
+// printing "NEW <id>" for each once Create returned, and REDEEMERS threads
+// redeem codes (mostly fresh ones, some old ones again; those that arrive
+// while a payment is being made are paid together), printing
+// "SENT <id> <txid>" for each code of a payment the ledger hands to the
+// payer's Broadcast (it has left the node) and "ACK <id> <txid>" after each
 // redemption the ledger reported as committed.
 // Usage:
 //   crash_child DB_DIR CODES_FILE SEED [MODE JOURNAL]
@@ -30,6 +31,9 @@ using namespace giftcode;
 using namespace giftcode::testing;
 
 namespace {
+
+//! Enough threads that payments of several codes are common.
+constexpr int REDEEMERS = 8;
 
 void WriteLine(const std::string& line)
 {
@@ -90,7 +94,7 @@ int main(int argc, char** argv)
             std::this_thread::sleep_for(std::chrono::milliseconds(3));
         }
     });
-    for (int t = 0; t < 3; ++t) {
+    for (int t = 0; t < REDEEMERS; ++t) {
         threads.emplace_back([&, t] {
             std::mt19937_64 rng(seed * 31 + uint64_t(t));
             while (true) {

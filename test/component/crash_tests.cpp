@@ -94,7 +94,9 @@ struct Claims {
 //! One round's reading of the database against the claims.
 struct Audit {
     size_t redeemed{0};
-    size_t payments{0};
+    size_t payments{0};      //!< codes paid, counted once per code
+    size_t transactions{0};  //!< payments, counted once per transaction
+    size_t batched{0};       //!< transactions that pay several codes
     std::vector<Finding> findings;
 
     size_t Count(std::initializer_list<Violation> violations) const
@@ -236,6 +238,12 @@ Audit Check(const fs::path& db, const Claims& claims)
         if (!records.count(id)) audit.findings.push_back({Violation::kCreatedLost, "created code " + id.ShortHex() + " lost"});
     }
     audit.payments = payments.size();
+    // A payment of several codes is all in the database or not at all:
+    // every code it pays reads redeemed with it (checked above, both ways).
+    std::map<Txid, size_t> codes_per_payment;
+    for (const auto& [txid, p] : payments) ++codes_per_payment[txid];
+    audit.transactions = codes_per_payment.size();
+    for (const auto& [txid, n] : codes_per_payment) audit.batched += n > 1 ? 1 : 0;
     return audit;
 }
 
@@ -362,9 +370,12 @@ BOOST_AUTO_TEST_CASE(sigkill_never_loses_or_doubles_a_payment)
     BOOST_TEST_MESSAGE(KILLS << " SIGKILLs (" << rig.killed_running() << " mid-run): " << claims.acknowledged.size()
                              << " acknowledged redemptions, " << claims.sent.size() << " payments sent, "
                              << claims.created.size() << " codes created, " << audit.redeemed << " codes redeemed, "
-                             << audit.payments << " payments recorded");
+                             << audit.payments << " codes paid by " << audit.transactions << " payments, "
+                             << audit.batched << " of them paying several codes");
     BOOST_CHECK_GE(claims.acknowledged.size(), size_t(KILLS));
     BOOST_CHECK_EQUAL(audit.payments, audit.redeemed);
+    // Redemptions were paid together, so kills landed amid such payments.
+    BOOST_CHECK_GT(audit.batched, 0u);
 }
 
 BOOST_AUTO_TEST_CASE(power_loss_never_loses_or_doubles_a_payment)
@@ -384,7 +395,8 @@ BOOST_AUTO_TEST_CASE(power_loss_never_loses_or_doubles_a_payment)
                                   << cut.files_truncated << " files cut back; " << claims.acknowledged.size()
                                   << " acknowledged redemptions, " << claims.sent.size() << " payments sent, "
                                   << claims.created.size() << " codes created, " << audit.redeemed
-                                  << " codes redeemed, " << audit.payments << " payments recorded");
+                                  << " codes redeemed, " << audit.payments << " codes paid by "
+                                  << audit.transactions << " payments, " << audit.batched << " paying several codes");
     // A harness that never discards anything proves nothing.
     BOOST_CHECK_GT(cut.bytes_discarded, 0u);
     BOOST_CHECK_GE(claims.sent.size(), size_t(POWER_CUTS));

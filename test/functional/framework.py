@@ -775,13 +775,18 @@ def assert_snapshot_equal(before, after, what="a refused call"):
                 what, field, to_json(a)[:2000], to_json(b)[:2000]))
 
 
+def tag_codes(tag):
+    """The code ids a payment's tag names: one, or several comma-separated
+    for a payment of several codes; none for no tag."""
+    return tag.split(",") if tag else []
+
+
 def tagged_payments(node, wallet):
     """{code id: set of txids} of the wallet's transactions tagged with a code."""
     out = {}
     for t in node.rpc("listtransactions", "*", 1000000, 0, True, wallet=wallet):
-        tag = t.get(PAYMENT_TAG)
-        if tag is not None:
-            out.setdefault(tag, set()).add(t["txid"])
+        for code_id in tag_codes(t.get(PAYMENT_TAG)):
+            out.setdefault(code_id, set()).add(t["txid"])
     return out
 
 

@@ -40,8 +40,8 @@ class PersistenceTest(GiftCodeTest):
         return {
             "codes": stable(node.rpc("listgiftcodes", "", None, 0, 10000, wallet=wallet)["codes"]),
             "info": {k: v for k, v in info.items()
-                     if k not in ("failed_redemptions", "unbroadcast", "timings", "restore", "payments_start_in",
-                                  "payments_wait_for_block")},
+                     if k not in ("failed_redemptions", "unbroadcast", "timings", "restore", "batches",
+                                  "payments_start_in", "payments_wait_for_block")},
             "tags": tagged_payments(node, wallet),
         }
 

@@ -3,9 +3,9 @@
 
 #include "sha256.h"
 
+#include <algorithm>
 #include <cassert>
 #include <chrono>
-#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -146,49 +146,93 @@ FakePayer::FakePayer(TestStore& store, FakeChain& chain, Amount balance)
 
 Payment FakePayer::MakePayment(const PaymentRequest& request, Amount fee)
 {
+    return MakePayments({request}, fee).front();
+}
+
+std::vector<Payment> FakePayer::MakePayments(const std::vector<PaymentRequest>& requests, Amount fee)
+{
     const uint64_t n = ++m_counter;
     Sha256 hasher;
-    hasher.Write(U64(n)).Write(request.code.bytes.data(), request.code.bytes.size()).Write(request.address);
-    Payment p;
-    p.code = request.code;
-    p.txid = hasher.Finalize();
-    p.amount = request.amount;
-    p.fee = fee;
-    p.address = request.address;
-    p.serialized_tx = "raw:" + TxidToHex(p.txid) + ":" + std::to_string(p.amount) + ":" + std::to_string(fee);
-    p.payment_key = request.payment_key.empty() ? "key:" + request.code.ToHex() : request.payment_key;
+    hasher.Write(U64(n));
+    Amount total = 0;
+    for (const PaymentRequest& request : requests) {
+        hasher.Write(request.code.bytes.data(), request.code.bytes.size()).Write(request.address);
+        total += request.amount;
+    }
+    const Txid txid = hasher.Finalize();
+    const std::string raw = "raw:" + TxidToHex(txid) + ":" + std::to_string(total) + ":" + std::to_string(fee);
+    std::vector<Payment> payments;
+    const Amount count = Amount(requests.size());
+    for (size_t i = 0; i < requests.size(); ++i) {
+        const PaymentRequest& request = requests[i];
+        Payment p;
+        p.code = request.code;
+        p.txid = txid;
+        p.vout = uint32_t(i);
+        p.amount = request.amount;
+        p.fee = fee / count + (i == 0 ? fee % count : 0);
+        p.address = request.address;
+        p.serialized_tx = raw;
+        p.payment_key = request.payment_key.empty() && i == 0 ? "key:" + request.code.ToHex() : request.payment_key;
+        payments.push_back(std::move(p));
+    }
     std::lock_guard<std::mutex> lock(m_mutex);
-    m_payments[p.txid] = p;
-    return p;
+    m_payments[txid] = payments;
+    return payments;
 }
 
 RecordWrite FakePayer::WalletRecordFor(const Payment& payment) const
 {
     std::string key(TX_PREFIX);
     key.append(reinterpret_cast<const char*>(payment.txid.data()), payment.txid.size());
+    key.append(reinterpret_cast<const char*>(payment.code.bytes.data()), payment.code.bytes.size());
     std::string value(reinterpret_cast<const char*>(payment.code.bytes.data()), payment.code.bytes.size());
     value += U64(uint64_t(payment.amount));
     value += payment.address;
     return {key, value, false};
 }
 
-Result<CommittedPayment> FakePayer::PayAndRecord(const PaymentRequest& request, const RecordsForPayment& records_for)
+RecordWrites FakePayer::WalletRecordsFor(const std::vector<Payment>& payments) const
 {
+    RecordWrites writes;
+    for (const Payment& payment : payments) writes.push_back(WalletRecordFor(payment));
+    return writes;
+}
+
+std::vector<size_t> FakePayer::payment_sizes()
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_payment_sizes;
+}
+
+Result<CommittedPayment> FakePayer::PayAndRecord(const std::vector<PaymentRequest>& requests,
+                                                 const RecordsForPayment& records_for)
+{
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_payment_sizes.push_back(requests.size());
+    }
     if (m_unsupported) return Status(StatusCode::kWalletUnsupported, "wallet has no private keys");
     if (m_locked) return Status(StatusCode::kWalletLocked, "wallet is locked");
     if (m_catching_up) return Status(StatusCode::kNodeCatchingUp, "the node is catching up with the chain");
+    if (requests.empty() || requests.size() > MAX_TAGS) return Status(StatusCode::kPaymentFailed, "bad request count");
     if (const int max = m_max_latency_us; max > 0) {
         thread_local std::mt19937 rng(std::hash<std::thread::id>()(std::this_thread::get_id()));
         std::this_thread::sleep_for(std::chrono::microseconds(rng() % max));
     }
-    if (m_balance < request.amount + FEE) return Status(StatusCode::kInsufficientFunds, "insufficient funds");
-    if (m_balance - m_pending < request.amount + FEE) {
-        return Status(StatusCode::kFundsPending, "funds are unconfirmed or locked");
+    if (const size_t most = m_max_codes; most > 0 && requests.size() > most) {
+        return Status(StatusCode::kPaymentFailed, "transaction too large");
     }
+    const Amount fee = FEE + Amount(requests.size() - 1) * FEE_PER_CODE;
+    Amount total = fee;
+    for (const PaymentRequest& request : requests) total += request.amount;
+    if (m_balance < total) return Status(StatusCode::kInsufficientFunds, "insufficient funds");
+    if (m_balance - m_pending < total) return Status(StatusCode::kFundsPending, "funds are unconfirmed or locked");
     CommittedPayment done;
-    done.payment = MakePayment(request);
-    const Payment& p = done.payment;
-    Status committed = m_store.CommitWithWallet(records_for(p), {WalletRecordFor(p)}, Durability::kPowerLoss);
+    done.payments = MakePayments(requests, fee);
+    const Txid txid = done.payments.front().txid;
+    Status committed =
+        m_store.CommitWithWallet(records_for(done.payments), WalletRecordsFor(done.payments), Durability::kPowerLoss);
     if (!committed.ok()) return committed;
     int failing = m_fail_adoptions.load();
     while (failing > 0) {
@@ -197,12 +241,12 @@ Result<CommittedPayment> FakePayer::PayAndRecord(const PaymentRequest& request, 
             return done;
         }
     }
-    m_balance -= p.amount + p.fee;
+    m_balance -= total;
     ++m_adopted;
     TxChainState state;
     state.known = true;
-    m_chain.Set(p.txid, state);
-    Took(p.txid);
+    m_chain.Set(txid, state);
+    Took(txid);
     std::function<void()> hook;
     {
         std::lock_guard<std::mutex> lock(m_mutex);
@@ -212,7 +256,7 @@ Result<CommittedPayment> FakePayer::PayAndRecord(const PaymentRequest& request, 
     return done;
 }
 
-Status FakePayer::RestorePayment(const CodeId& code, const std::string& serialized_tx)
+Status FakePayer::RestorePayment(const std::vector<CodeId>& codes, const std::string& serialized_tx)
 {
     Txid txid;
     const size_t colon = serialized_tx.find(':', 4);
@@ -220,26 +264,34 @@ Status FakePayer::RestorePayment(const CodeId& code, const std::string& serializ
         !TxidFromHex(serialized_tx.substr(4, colon - 4), txid)) {
         return Status(StatusCode::kCorruption, "not a payment");
     }
-    if (m_chain.GetTxState(txid).known) {
-        // Held; tagged again if the wallet learned it without its tag.
-        if (RecordedPayments(m_store).count(txid)) return Status::Ok();
-        Payment held = PaymentOf(txid);
-        if (!(held.code == code)) return Status(StatusCode::kCorruption, "payment of another code");
-        return m_store.CommitWithWallet({}, {WalletRecordFor(held)}, Durability::kPowerLoss);
-    }
-    if (m_fail_restores) return Status(StatusCode::kStoreFailure, "injected restore failure");
-    Payment p;
+    std::vector<Payment> parts;
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         auto it = m_payments.find(txid);
-        if (it == m_payments.end() || !(it->second.code == code)) {
-            return Status(StatusCode::kCorruption, "payment of another code");
-        }
-        p = it->second;
+        if (it != m_payments.end()) parts = it->second;
     }
-    Status written = m_store.CommitWithWallet({}, {WalletRecordFor(p)}, Durability::kPowerLoss);
+    // The parts of the codes asked for; none is a payment of other codes.
+    std::vector<Payment> tagged;
+    for (const Payment& part : parts) {
+        if (std::find(codes.begin(), codes.end(), part.code) != codes.end()) tagged.push_back(part);
+    }
+    if (tagged.empty()) return Status(StatusCode::kCorruption, "payment of another code");
+    if (m_chain.GetTxState(txid).known) {
+        // Held; tagged again if the wallet learned it without its tags.
+        const auto recorded = RecordedPayments(m_store);
+        RecordWrites missing;
+        for (const Payment& part : tagged) {
+            bool held = false;
+            for (auto [it, end] = recorded.equal_range(txid); it != end; ++it) held |= it->second.code == part.code;
+            if (!held) missing.push_back(WalletRecordFor(part));
+        }
+        if (missing.empty()) return Status::Ok();
+        return m_store.CommitWithWallet({}, missing, Durability::kPowerLoss);
+    }
+    if (m_fail_restores) return Status(StatusCode::kStoreFailure, "injected restore failure");
+    Status written = m_store.CommitWithWallet({}, WalletRecordsFor(tagged), Durability::kPowerLoss);
     if (!written.ok()) return written;
-    m_balance -= p.amount + p.fee;
+    for (const Payment& part : parts) m_balance -= part.amount + part.fee;
     ++m_restored;
     TxChainState state;
     state.known = true;
@@ -256,16 +308,23 @@ Status FakePayer::RestorePayment(const CodeId& code, const std::string& serializ
 
 Payment FakePayer::Replace(const Txid& txid, Amount fee)
 {
-    Payment old;
+    std::vector<Payment> old;
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         old = m_payments.at(txid);
     }
-    Payment replacement = MakePayment({old.code, old.address, old.amount, old.payment_key}, fee);
-    Status written = m_store.CommitWithWallet({}, {WalletRecordFor(replacement)}, Durability::kPowerLoss);
+    std::vector<PaymentRequest> requests;
+    Amount old_fee = 0;
+    for (const Payment& part : old) {
+        requests.push_back({part.code, part.address, part.amount, part.payment_key, part.vout});
+        old_fee += part.fee;
+    }
+    const std::vector<Payment> parts = MakePayments(requests, fee);
+    const Payment& replacement = parts.front();
+    Status written = m_store.CommitWithWallet({}, WalletRecordsFor(parts), Durability::kPowerLoss);
     assert(written.ok());
     (void)written;
-    m_balance -= fee - old.fee;
+    m_balance -= fee - old_fee;
     TxChainState old_state = m_chain.GetTxState(txid);
     old_state.in_mempool = false;
     old_state.replaced_by = replacement.txid;
@@ -283,11 +342,14 @@ Result<Payment> FakePayer::GetPayment(const Txid& txid, const PaymentRequest& re
     if (!m_chain.GetTxState(txid).known) return Status(StatusCode::kPaymentFailed, "not in the wallet");
     std::lock_guard<std::mutex> lock(m_mutex);
     auto it = m_payments.find(txid);
-    if (it == m_payments.end() || !(it->second.code == request.code) || it->second.amount != request.amount ||
-        it->second.address != request.address) {
-        return Status(StatusCode::kPaymentFailed, "does not pay the holder");
+    if (it != m_payments.end()) {
+        for (const Payment& part : it->second) {
+            if (part.code == request.code && part.amount == request.amount && part.address == request.address) {
+                return part;
+            }
+        }
     }
-    return it->second;
+    return Status(StatusCode::kPaymentFailed, "does not pay the holder");
 }
 
 BroadcastOutcome FakePayer::Broadcast(const Txid& txid)
@@ -295,13 +357,13 @@ BroadcastOutcome FakePayer::Broadcast(const Txid& txid)
     if (const int delay = m_broadcast_delay_us; delay > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay));
     ++m_broadcasts;
     std::function<void(const Payment&)> hook;
-    std::optional<Payment> payment;
+    std::vector<Payment> parts;
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         hook = m_while_broadcasting;
-        if (auto it = m_payments.find(txid); hook && it != m_payments.end()) payment = it->second;
+        if (auto it = m_payments.find(txid); hook && it != m_payments.end()) parts = it->second;
     }
-    if (payment) hook(*payment);
+    for (const Payment& part : parts) hook(part);
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         if (!m_broadcast_failure.empty()) return {false, m_broadcast_failure};
@@ -337,11 +399,11 @@ void FakePayer::SetWhileBroadcasting(std::function<void(const Payment&)> hook)
     m_while_broadcasting = std::move(hook);
 }
 
-std::map<Txid, FakePayer::Recorded> FakePayer::RecordedPayments(TestStore& store)
+std::multimap<Txid, FakePayer::Recorded> FakePayer::RecordedPayments(TestStore& store)
 {
-    std::map<Txid, Recorded> out;
+    std::multimap<Txid, Recorded> out;
     for (const auto& [key, value] : store.ReadWalletRecords()) {
-        if (key.compare(0, 2, TX_PREFIX) != 0 || key.size() != 2 + 32 || value.size() < 16 + 8) continue;
+        if (key.compare(0, 2, TX_PREFIX) != 0 || key.size() != 2 + 32 + 16 || value.size() < 16 + 8) continue;
         Txid txid;
         for (size_t i = 0; i < 32; ++i) txid[i] = uint8_t(key[2 + i]);
         Recorded r;
@@ -360,11 +422,16 @@ Status FakePayer::ListTaggedPayments(std::vector<TaggedPayment>& payments)
     return Status::Ok();
 }
 
-Status FakePayer::NewPaymentKeys(const std::vector<CodeId>& codes, std::vector<std::string>& keys)
+Status FakePayer::NewPaymentKeys(const std::vector<CodeId>& codes, uint32_t attempt, std::vector<std::string>& keys)
 {
     if (m_locked) return Status(StatusCode::kWalletLocked, "wallet is locked");
     if (m_fail_keys) return Status(StatusCode::kStoreFailure, "injected key failure");
-    for (const CodeId& code : codes) keys.push_back(m_unsupported ? "" : "key:" + code.ToHex());
+    for (const CodeId& code : codes) {
+        std::string key = "key:" + code.ToHex();
+        if (attempt > 0) key += ":" + std::to_string(attempt);
+        if (m_repeating_keys && attempt == 0) key = "key:repeated";
+        keys.push_back(m_unsupported ? "" : key);
+    }
     if (m_broken_keys < 0 && !keys.empty()) keys.pop_back();
     if (m_broken_keys > 0 && !keys.empty()) keys.back().assign(MAX_PAYMENT_KEY + 1, 'k');
     return Status::Ok();
@@ -379,28 +446,49 @@ Status FakePayer::FindPayments(const PaymentKeyWatch& watch, bool from_start, st
         ++m_full_searches;
     }
     for (; m_searched < m_taken.size(); ++m_searched) {
-        const Payment& p = m_payments.at(m_taken[m_searched]);
-        auto it = watch.find(p.payment_key);
-        if (it == watch.end()) continue;
-        Payment payment = p;
-        payment.code = it->second.code;
-        found.push_back(payment);
+        const std::vector<Payment>& parts = m_payments.at(m_taken[m_searched]);
+        for (size_t i = 0; i < parts.size(); ++i) {
+            // The first code's key has the change; a payment of several
+            // codes carries every code's tag.
+            std::string key = parts[i].payment_key;
+            if (parts.size() > 1) {
+                auto tagged = watch.key_by_tag.find(PaymentTagOf(key));
+                if (tagged == watch.key_by_tag.end()) continue;
+                key = tagged->second;
+            } else if (i > 0) {
+                continue;
+            }
+            auto it = watch.by_key.find(key);
+            if (it == watch.by_key.end() || it->second.amount != parts[i].amount) continue;
+            Payment payment = parts[i];
+            payment.code = it->second.code;
+            payment.payment_key = key;
+            found.push_back(payment);
+        }
     }
     return Status::Ok();
 }
 
 void FakePayer::LearnFromChain(const Payment& payment, const TxChainState& state)
 {
-    {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        m_payments[payment.txid] = payment;
-    }
-    m_balance -= payment.amount + payment.fee;
-    m_chain.Set(payment.txid, state);
-    Took(payment.txid);
+    LearnFromChain(std::vector<Payment>{payment}, state);
 }
 
-Payment FakePayer::PaymentOf(const Txid& txid)
+void FakePayer::LearnFromChain(const std::vector<Payment>& payments, const TxChainState& state)
+{
+    const Txid txid = payments.front().txid;
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_payments[txid] = payments;
+    }
+    for (const Payment& payment : payments) m_balance -= payment.amount + payment.fee;
+    m_chain.Set(txid, state);
+    Took(txid);
+}
+
+Payment FakePayer::PaymentOf(const Txid& txid) { return PaymentsOf(txid).front(); }
+
+std::vector<Payment> FakePayer::PaymentsOf(const Txid& txid)
 {
     std::lock_guard<std::mutex> lock(m_mutex);
     return m_payments.at(txid);
@@ -447,6 +535,8 @@ LedgerPolicy FakeNode::policy() const
     LedgerPolicy policy;
     policy.network = Network::kRegtest;
     policy.start_delay = start_delay;
+    policy.max_payment_codes = max_payment_codes;
+    policy.payment_wait_ms = payment_wait_ms;
     return policy;
 }
 

@@ -108,35 +108,56 @@ private:
     std::atomic<int64_t> m_time{0};
 };
 
-//! Pays from a pretend balance. Payments are recorded as wallet records
-//! "tx" || txid -> code id || amount || address in the same commit as the
-//! ledger's records. Broadcasting marks them in the FakeChain's mempool.
-//! A payment's serialized form is "raw:" || txid hex || ":" || amount ||
-//! ":" || fee, so RestorePayment can put it back.
+//! Pays from a pretend balance. A payment pays one or more codes; each
+//! code's part is recorded as a wallet record "tx" || txid || code id ->
+//! code id || amount || address in the same commit as the ledger's
+//! records. Broadcasting marks them in the FakeChain's mempool. A
+//! payment's serialized form is "raw:" || txid hex || ":" || amount ||
+//! ":" || fee, so RestorePayment can put it back. A payment of n codes
+//! costs FEE + (n - 1) * FEE_PER_CODE.
 class FakePayer : public Payer {
 public:
     FakePayer(TestStore& store, FakeChain& chain, Amount balance);
 
-    Result<CommittedPayment> PayAndRecord(const PaymentRequest& request,
+    Result<CommittedPayment> PayAndRecord(const std::vector<PaymentRequest>& requests,
                                           const RecordsForPayment& records_for) override;
-    Status RestorePayment(const CodeId& code, const std::string& serialized_tx) override;
+    Status RestorePayment(const std::vector<CodeId>& codes, const std::string& serialized_tx) override;
+    Status RestorePayment(const CodeId& code, const std::string& serialized_tx)
+    {
+        return RestorePayment(std::vector<CodeId>{code}, serialized_tx);
+    }
     Result<Payment> GetPayment(const Txid& txid, const PaymentRequest& request) override;
     BroadcastOutcome Broadcast(const Txid& txid) override;
     Status ListTaggedPayments(std::vector<TaggedPayment>& payments) override;
-    //! Keys are "key:" || code id hex, or "" while SetUnsupported.
-    Status NewPaymentKeys(const std::vector<CodeId>& codes, std::vector<std::string>& keys) override;
+    //! Keys are "key:" || code id hex (then ":" || attempt after the
+    //! first), or "" while SetUnsupported.
+    Status NewPaymentKeys(const std::vector<CodeId>& codes, uint32_t attempt, std::vector<std::string>& keys) override;
     //! Looks at the wallet's transactions in the order it took them: those
-    //! it paid, put back or learned from the chain (LearnFromChain).
+    //! it paid, put back or learned from the chain (LearnFromChain). The
+    //! first code of a payment is found by its key (the change), the others
+    //! by their tags, as the node finds them.
     Status FindPayments(const PaymentKeyWatch& watch, bool from_start, std::vector<Payment>& found) override;
 
     static constexpr Amount FEE = 2260;
+    static constexpr Amount FEE_PER_CODE = 700;
 
     //! The wallet learns a payment from the chain (a rescan, or a relay by
     //! a peer) without its tag: as a restored wallet learns the payments it
     //! made after its backup was taken.
     void LearnFromChain(const Payment& payment, const TxChainState& state);
-    //! A payment this payer built.
+    void LearnFromChain(const std::vector<Payment>& payments, const TxChainState& state);
+    //! A payment this payer built (its first code's part).
     Payment PaymentOf(const Txid& txid);
+    //! Every code's part of a payment this payer built.
+    std::vector<Payment> PaymentsOf(const Txid& txid);
+    //! A PayAndRecord of more codes than this fails with kPaymentFailed
+    //! (too large); 0 for no limit.
+    void SetMaxCodesPerPayment(size_t most) { m_max_codes = most; }
+    //! While set, the first key NewPaymentKeys makes for every code is the
+    //! same, so every tag but one is taken.
+    void SetRepeatingKeys(bool repeating) { m_repeating_keys = repeating; }
+    //! Codes per PayAndRecord call, in order.
+    std::vector<size_t> payment_sizes();
     //! NewPaymentKeys fails with kStoreFailure while set.
     void FailPaymentKeys(bool fail) { m_fail_keys = fail; }
     //! NewPaymentKeys returns one key too few (-1), one too long (1), or
@@ -150,6 +171,8 @@ public:
     //! The payment is built and signed; returns it without paying (for
     //! tests that plant records).
     Payment MakePayment(const PaymentRequest& request, Amount fee = FEE);
+    //! One payment of every request, the fee shared as the node shares it.
+    std::vector<Payment> MakePayments(const std::vector<PaymentRequest>& requests, Amount fee);
     //! The wallet replaces `txid` (bumpfee): a new payment of the same
     //! code, amount and address with `fee`, in the mempool; the old one
     //! leaves it, marked replaced. Returns the replacement.
@@ -179,24 +202,26 @@ public:
     //! A RestorePayment that puts a payment back runs `hook` after the
     //! wallet took it, before it returns. An empty function removes it.
     void SetWhileRestoring(std::function<void()> hook);
-    //! Broadcast of a payment this payer built runs `hook` with it before
-    //! it answers, whatever the answer: from then on the payment may be on
-    //! the network. An empty function removes it.
+    //! Broadcast of a payment this payer built runs `hook` with each code's
+    //! part of it before it answers, whatever the answer: from then on the
+    //! payment may be on the network. An empty function removes it.
     void SetWhileBroadcasting(std::function<void(const Payment&)> hook);
     Amount balance() const { return m_balance; }
     int adopted() const { return m_adopted; }
     int restored() const { return m_restored; }
     int broadcasts() const { return m_broadcasts; }
-    //! Reads back every payment the store holds: txid -> (code, amount, address).
+    //! Reads back every payment the store holds: txid -> (code, amount,
+    //! address), once per code it pays.
     struct Recorded {
         CodeId code;
         Amount amount{0};
         std::string address;
     };
-    static std::map<Txid, Recorded> RecordedPayments(TestStore& store);
+    static std::multimap<Txid, Recorded> RecordedPayments(TestStore& store);
 
 private:
     RecordWrite WalletRecordFor(const Payment& payment) const;
+    RecordWrites WalletRecordsFor(const std::vector<Payment>& payments) const;
     TestStore& m_store;
     FakeChain& m_chain;
     std::atomic<Amount> m_balance;
@@ -213,6 +238,9 @@ private:
     std::atomic<int> m_broken_keys{0};
     std::atomic<bool> m_fail_finding{false};
     std::atomic<int> m_full_searches{0};
+    std::atomic<size_t> m_max_codes{0};
+    std::atomic<bool> m_repeating_keys{false};
+    std::vector<size_t> m_payment_sizes;
     //! The wallet's transactions in the order it took them, and how far
     //! FindPayments has looked.
     std::vector<Txid> m_taken;
@@ -227,8 +255,8 @@ private:
     std::function<void()> m_while_paying;
     std::function<void()> m_while_restoring;
     std::function<void(const Payment&)> m_while_broadcasting;
-    //! Every payment built, by txid.
-    std::map<Txid, Payment> m_payments;
+    //! Every payment built, by txid: each code's part.
+    std::map<Txid, std::vector<Payment>> m_payments;
 };
 
 class ManualClock : public Clock {
@@ -278,6 +306,9 @@ struct FakeNode {
     LedgerPolicy policy() const;
     //! LedgerPolicy::start_delay of the ledgers Open() opens.
     int64_t start_delay{0};
+    //! LedgerPolicy::max_payment_codes and payment_wait_ms of those ledgers.
+    size_t max_payment_codes{MAX_TAGS};
+    int64_t payment_wait_ms{0};
     //! Opens a ledger over these fakes; fails the test if it cannot.
     std::unique_ptr<Ledger> Open();
 };

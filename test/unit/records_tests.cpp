@@ -25,6 +25,7 @@ CodeRecord Sample(StoredState state)
     r.payment_key = std::string("\x01\x02key\x00id", 8);
     if (state == StoredState::kRedeemed) {
         r.found_on_chain = true;
+        r.vout = 3;
         for (size_t i = 0; i < r.txid.size(); ++i) r.txid[i] = uint8_t(i * 7);
         r.address = "rmona1qexampleaddress";
         r.redeemed_at = 1700000500;
@@ -58,7 +59,7 @@ BOOST_AUTO_TEST_CASE(round_trip_every_state)
 BOOST_AUTO_TEST_CASE(unknown_version_is_corruption)
 {
     const CodeRecord r = Sample(StoredState::kIssued);
-    for (int version : {0, 4, 255}) {
+    for (int version : {0, 5, 255}) {
         std::string value = EncodeCodeRecord(r);
         value[0] = char(version);
         Result<CodeRecord> back = DecodeCodeRecord(r.id, value);
@@ -103,14 +104,47 @@ BOOST_AUTO_TEST_CASE(version_1_records_still_read)
     BOOST_CHECK(DecodeCodeRecord(id, EncodeCodeRecord(negative)).status().code() == StatusCode::kCorruption);
 }
 
+BOOST_AUTO_TEST_CASE(version_3_records_still_read)
+{
+    // Version 3 had no output index: a redeemed record reads NO_VOUT.
+    CodeRecord r = Sample(StoredState::kRedeemed);
+    r.vout = 7;
+    std::string v4 = EncodeCodeRecord(r);
+    BOOST_CHECK(DecodeCodeRecord(r.id, v4).value() == r);
+    std::string v3 = v4.substr(0, v4.size() - 4);
+    v3[0] = char(RECORD_VERSION_V3);
+    Result<CodeRecord> back = DecodeCodeRecord(r.id, v3);
+    BOOST_REQUIRE(back.ok());
+    BOOST_CHECK_EQUAL(back->vout, NO_VOUT);
+    r.vout = NO_VOUT;
+    BOOST_CHECK(back.value() == r);
+    // A version 4 record cut short of its output index is corruption.
+    v4.resize(v4.size() - 2);
+    BOOST_CHECK(DecodeCodeRecord(r.id, v4).status().code() == StatusCode::kCorruption);
+}
+
+BOOST_AUTO_TEST_CASE(payment_tags_are_stable_and_never_zero)
+{
+    BOOST_CHECK_EQUAL(PaymentTagOf(""), 0u);
+    const uint32_t tag = PaymentTagOf("some key");
+    BOOST_CHECK_NE(tag, 0u);
+    BOOST_CHECK_EQUAL(PaymentTagOf("some key"), tag);
+    BOOST_CHECK_NE(PaymentTagOf("some other key"), tag);
+    const std::string bytes = EncodePaymentTag(0x04030201);
+    BOOST_CHECK_EQUAL(bytes, std::string("\x01\x02\x03\x04", 4));
+}
+
 BOOST_AUTO_TEST_CASE(version_2_records_still_read)
 {
-    // Version 2 had no payment key and no origin byte: cut them out of a
-    // version 3 encoding of the same record.
+    // Version 2 had no payment key, no origin byte and no output index:
+    // cut them out of a version 4 encoding of the same record.
     CodeRecord r = Sample(StoredState::kRedeemed);
     r.payment_key.clear();
     r.found_on_chain = false;
+    r.vout = NO_VOUT;
     std::string v3 = EncodeCodeRecord(r);
+    v3.resize(v3.size() - 4);
+    v3[0] = char(RECORD_VERSION_V3);
     const size_t key_at = 1 + 1 + 8 * 3 + 4 + r.label.size() + 8;
     std::string v2 = v3.substr(0, key_at) + v3.substr(key_at + 4, v3.size() - key_at - 4 - 1);
     v2[0] = char(RECORD_VERSION_V2);
