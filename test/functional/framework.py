@@ -775,6 +775,30 @@ def assert_snapshot_equal(before, after, what="a refused call"):
                 what, field, to_json(a)[:2000], to_json(b)[:2000]))
 
 
+#: Where Debian's python3-matplotlib lives; an interpreter of its own (pyenv,
+#: a virtual environment) does not look there.
+DEBIAN_DIST_PACKAGES = "/usr/lib/python3/dist-packages"
+
+
+def import_pyplot():
+    """pyplot on the Agg backend, from this interpreter's packages or else
+    from Debian's python3-matplotlib. Raises ImportError saying what to
+    install."""
+    try:
+        import matplotlib
+    except ImportError:
+        if not os.path.isdir(os.path.join(DEBIAN_DIST_PACKAGES, "matplotlib")) or DEBIAN_DIST_PACKAGES in sys.path:
+            raise ImportError("plots need matplotlib (Debian: apt-get install python3-matplotlib)")
+        sys.path.append(DEBIAN_DIST_PACKAGES)
+        try:
+            import matplotlib
+        except ImportError as e:
+            raise ImportError("plots need matplotlib, and the system's copy does not load here: %s" % e)
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
 def tag_codes(tag):
     """The code ids a payment's tag names: one, or several comma-separated
     for a payment of several codes; none for no tag."""
