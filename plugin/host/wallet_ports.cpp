@@ -161,15 +161,17 @@ bool CodesOfTag(const std::string& tag, std::vector<CodeId>& codes)
 }
 
 //! The tags an OP_RETURN output of a payment of several codes carries, if
-//! `out` is one with `count` of them.
-bool TagsOfOutput(const CTxOut& out, size_t count, std::vector<uint32_t>& tags)
+//! `out` is one.
+bool TagsOfOutput(const CTxOut& out, std::vector<uint32_t>& tags)
 {
     const CScript& script = out.scriptPubKey;
-    if (script.empty() || script[0] != OP_RETURN || count < 2 || count > MAX_TAGS) return false;
+    if (script.empty() || script[0] != OP_RETURN) return false;
     CScript::const_iterator pc = script.begin() + 1;
     opcodetype op;
     std::vector<unsigned char> data;
-    if (!script.GetOp(pc, op, data) || pc != script.end() || data.size() != count * PAYMENT_TAG_SIZE) return false;
+    if (!script.GetOp(pc, op, data) || pc != script.end() || data.size() % PAYMENT_TAG_SIZE != 0) return false;
+    const size_t count = data.size() / PAYMENT_TAG_SIZE;
+    if (count < 2 || count > MAX_TAGS) return false;
     tags.clear();
     for (size_t i = 0; i < count; ++i) {
         const unsigned char* p = data.data() + i * PAYMENT_TAG_SIZE;
@@ -208,6 +210,52 @@ bool KeyOfOutput(const LegacyScriptPubKeyMan& keys, const CScript& script, CKeyI
     }
     default:
         return false;
+    }
+}
+
+//! The watched codes that `tx`, a payment of several codes, pays by their
+//! tags: (key, vout) each; `count` gets the number of codes it pays. Its
+//! outputs before the OP_RETURN are the codes' outputs in the order of the
+//! tags, and at most one more: the change, which the wallet's bumpfee puts
+//! anywhere. That one is where every tagged code's amount falls at its
+//! output, an output of the wallet's own keys rather than another.
+void TaggedOutputs(const LegacyScriptPubKeyMan& keys, const CTransaction& tx, const PaymentKeyWatch& watch,
+                   std::vector<std::pair<std::string, uint32_t>>& paid, size_t& count)
+{
+    size_t at = 0;
+    std::vector<uint32_t> tags;
+    while (at < tx.vout.size() && !TagsOfOutput(tx.vout[at], tags)) ++at;
+    if (at == tx.vout.size()) return;
+    const size_t k = tags.size();
+    if (at != k && at != k + 1) return;
+    count = k;
+    std::vector<const std::string*> names(k, nullptr);
+    for (size_t j = 0; j < k; ++j) {
+        auto key = watch.key_by_tag.find(tags[j]);
+        if (key != watch.key_by_tag.end()) names[j] = &key->second;
+    }
+    if (std::none_of(names.begin(), names.end(), [](const std::string* name) { return name != nullptr; })) return;
+    // The output of the j-th code with the change at `change` (k: none among them).
+    const auto place = [&](size_t j, size_t change) { return j < change ? j : j + 1; };
+    Optional<size_t> change_at;
+    bool change_is_own = false;
+    for (size_t change = at == k ? k : 0; change <= k; ++change) {
+        bool fits = true;
+        for (size_t j = 0; j < k && fits; ++j) {
+            fits = !names[j] || tx.vout[place(j, change)].nValue == watch.by_key.at(*names[j]).amount;
+        }
+        if (!fits) continue;
+        CKeyID id;
+        const bool own = change < at && KeyOfOutput(keys, tx.vout[change].scriptPubKey, id) &&
+                         keys.HaveKey(id);
+        if (!change_at || (own && !change_is_own)) {
+            change_at = change;
+            change_is_own = own;
+        }
+    }
+    if (!change_at) return;
+    for (size_t j = 0; j < k; ++j) {
+        if (names[j]) paid.push_back({*names[j], uint32_t(place(j, *change_at))});
     }
 }
 
@@ -563,22 +611,10 @@ public:
                     if (!KeyOfOutput(*keys, out.scriptPubKey, id)) continue;
                     if (watch.by_key.count(KeyName(id))) paid.push_back({KeyName(id), NO_VOUT});
                 }
-                // A payment of several codes: its OP_RETURN follows their
-                // outputs and holds their tags in order.
-                size_t count = 0;
-                while (count < tx.vout.size() && !(tx.vout[count].scriptPubKey.size() > 0 &&
-                                                    tx.vout[count].scriptPubKey[0] == OP_RETURN)) {
-                    ++count;
-                }
-                std::vector<uint32_t> tags;
-                if (count < tx.vout.size() && TagsOfOutput(tx.vout[count], count, tags)) {
-                    for (size_t n = 0; n < tags.size(); ++n) {
-                        auto key = watch.key_by_tag.find(tags[n]);
-                        if (key != watch.key_by_tag.end()) paid.push_back({key->second, uint32_t(n)});
-                    }
-                } else {
-                    count = 1;
-                }
+                // A payment of several codes: their outputs, then the
+                // OP_RETURN with their tags in the same order.
+                size_t count = 1;
+                TaggedOutputs(*keys, tx, watch, paid, count);
                 if (paid.empty()) continue;
                 // Only the wallet's own payment counts: anyone may send to
                 // a key once it is on the chain.
