@@ -678,45 +678,43 @@ void Ledger::LeadPayment(Pending& me)
             for (Pending* p : batch) p->taken = true;
         }
         PayLocked(batch, paid);
-    }
-    {
-        // The next payment can be built while this one is broadcast. A
-        // second request of a code paid here is decided by it.
-        // Those go back to the head of the queue and are no longer this
-        // caller's to touch.
-        MutexLock lock(m_mutex);
-        m_paying = false;
-        for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
-            if ((*it)->result) continue;
-            (*it)->taken = false;
-            m_queue.push_front(*it);
-        }
-        batch.erase(std::remove_if(batch.begin(), batch.end(), [](const Pending* p) { return !p->result; }),
-                    batch.end());
-    }
-    m_queue_changed.notify_all();
-    // Broadcast outside every ledger lock: other redemptions need not wait
-    // for the network.
-    for (const Txid& txid : paid) {
-        const auto broadcast_start = std::chrono::steady_clock::now();
-        const BroadcastOutcome outcome = m_ports.payer.Broadcast(txid);
-        RecordTiming(Phase::kBroadcast, MicrosSince(broadcast_start));
-        MutexLock lock(m_mutex);
-        NoteBroadcastLocked(txid, outcome);
-        m_first_broadcast.erase(txid);
-        for (Pending* p : batch) {
-            if (!p->result->ok() || p->result->value().replay || p->result->value().txid != txid) continue;
-            Redemption& r = p->result->value();
-            r.broadcast = outcome.accepted;
-            r.broadcast_error = outcome.reason;
-            // Committed a moment ago, so unconfirmed: the broadcast says where it is.
-            r.payment_state = outcome.accepted ? PaymentState::kMempool : PaymentState::kNotInMempool;
+        // Broadcast before the next payment is built: until its payment is
+        // in the mempool, the wallet does not trust the change of it, and
+        // the next payment could not spend that change.
+        for (const Txid& txid : paid) {
+            const auto broadcast_start = std::chrono::steady_clock::now();
+            const BroadcastOutcome outcome = m_ports.payer.Broadcast(txid);
+            RecordTiming(Phase::kBroadcast, MicrosSince(broadcast_start));
+            MutexLock lock(m_mutex);
+            NoteBroadcastLocked(txid, outcome);
+            m_first_broadcast.erase(txid);
+            for (Pending* p : batch) {
+                if (!p->result || !p->result->ok() || p->result->value().replay || p->result->value().txid != txid) {
+                    continue;
+                }
+                Redemption& r = p->result->value();
+                r.broadcast = outcome.accepted;
+                r.broadcast_error = outcome.reason;
+                // Committed a moment ago, so unconfirmed: the broadcast says where it is.
+                r.payment_state = outcome.accepted ? PaymentState::kMempool : PaymentState::kNotInMempool;
+            }
         }
     }
     if (!paid.empty()) m_first_broadcast_done.notify_all();
     {
+        // Every caller of the payment is answered. A second request of a
+        // code paid here goes back to the head of the queue, for the next
+        // payment to decide.
         MutexLock lock(m_mutex);
-        for (Pending* p : batch) p->done = true;
+        m_paying = false;
+        for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
+            if ((*it)->result) {
+                (*it)->done = true;
+                continue;
+            }
+            (*it)->taken = false;
+            m_queue.push_front(*it);
+        }
     }
     m_queue_changed.notify_all();
 }

@@ -201,7 +201,7 @@ class BatchTest(GiftCodeTest):
         replies = self.fire("small", [(c["code"], payee.getnewaddress()) for c in codes])
         paid = [(c, r) for c, r in zip(codes, replies) if not isinstance(r, RpcError)]
         refused = [(c, r) for c, r in zip(codes, replies) if isinstance(r, RpcError)]
-        self.log.info("%d paid, %d refused (%s)", len(paid), len(refused), sorted({r.code for _, r in refused}))
+        self.log.info("%d paid, %d refused (%s)", len(paid), len(refused), sorted({"%d %s" % (r.code, r) for _, r in refused}))
         # Whatever the grouping, parts that cannot be funded are halved
         # down to single codes: three codes and their fees fit in 0.35.
         assert_equal(len(paid), 3, "codes paid out of 0.35")

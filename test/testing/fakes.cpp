@@ -205,12 +205,19 @@ std::vector<size_t> FakePayer::payment_sizes()
     return m_payment_sizes;
 }
 
+std::vector<int> FakePayer::broadcasts_before_payments()
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_broadcasts_before_payments;
+}
+
 Result<CommittedPayment> FakePayer::PayAndRecord(const std::vector<PaymentRequest>& requests,
                                                  const RecordsForPayment& records_for)
 {
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         m_payment_sizes.push_back(requests.size());
+        m_broadcasts_before_payments.push_back(m_broadcasts);
     }
     if (m_unsupported) return Status(StatusCode::kWalletUnsupported, "wallet has no private keys");
     if (m_locked) return Status(StatusCode::kWalletLocked, "wallet is locked");

@@ -158,6 +158,8 @@ public:
     void SetRepeatingKeys(bool repeating) { m_repeating_keys = repeating; }
     //! Codes per PayAndRecord call, in order.
     std::vector<size_t> payment_sizes();
+    //! Broadcast calls made before each PayAndRecord call, in order.
+    std::vector<int> broadcasts_before_payments();
     //! NewPaymentKeys fails with kStoreFailure while set.
     void FailPaymentKeys(bool fail) { m_fail_keys = fail; }
     //! NewPaymentKeys returns one key too few (-1), one too long (1), or
@@ -241,6 +243,7 @@ private:
     std::atomic<size_t> m_max_codes{0};
     std::atomic<bool> m_repeating_keys{false};
     std::vector<size_t> m_payment_sizes;
+    std::vector<int> m_broadcasts_before_payments;
     //! The wallet's transactions in the order it took them, and how far
     //! FindPayments has looked.
     std::vector<Txid> m_taken;

@@ -181,6 +181,18 @@ BOOST_AUTO_TEST_CASE(redemptions_arriving_during_a_payment_are_paid_together)
     }
 }
 
+BOOST_AUTO_TEST_CASE(a_payment_is_broadcast_before_the_next_is_built)
+{
+    // The wallet trusts (and spends) the change of its own unconfirmed
+    // payment only once that payment is in the mempool.
+    BatchFixture f(/*max_payment_codes=*/2);
+    const std::vector<IssuedCode> codes = f.Create(5);
+    const auto results = f.RedeemTogether({codes[0].code, TestAddress(0)}, RequestsFor(codes, 1, 5));
+    for (const auto& r : results) BOOST_REQUIRE(r.ok());
+    BOOST_CHECK(f.node->payer.payment_sizes() == (std::vector<size_t>{1, 2, 2}));
+    BOOST_CHECK(f.node->payer.broadcasts_before_payments() == (std::vector<int>{0, 1, 2}));
+}
+
 BOOST_AUTO_TEST_CASE(a_payment_pays_at_most_max_payment_codes)
 {
     BatchFixture f(/*max_payment_codes=*/3);

@@ -471,6 +471,14 @@ class StormTest(GiftCodeTest):
             "lost": len(lost),
             "failed_redemptions": info["failed_redemptions"],
         }
+        # Payments that pay several codes (group commit), from the tags.
+        codes_per_payment = {}
+        for txids in tags.values():
+            for txid in txids:
+                codes_per_payment[txid] = codes_per_payment.get(txid, 0) + 1
+        figures["payments"] = len(codes_per_payment)
+        figures["payments_of_several"] = sum(1 for n in codes_per_payment.values() if n > 1)
+        figures["most_codes_per_payment"] = max(codes_per_payment.values(), default=0)
         return figures, violations
 
     # -- the test ------------------------------------------------------------------
@@ -593,6 +601,8 @@ class StormTest(GiftCodeTest):
                                            "the checks" % s["unbroadcast_after_restart"]),
             ("redeemed codes", "%d, %s MONA, fees %s MONA" % (figures["redeemed"], figures["redeemed_amount"],
                                                             figures["redeemed_fees"])),
+            ("payments", "%d, of which %d paid several codes (at most %d)" % (
+                figures["payments"], figures["payments_of_several"], figures["most_codes_per_payment"])),
             ("acknowledged redemptions", "%d codes" % acked),
             ("committed without a reply", "%d (found redeemed after a kill before any reply)" % self.without_reply),
             ("attacker received", "%s MONA (redeemed_amount %s)" % (figures["received"],
@@ -611,6 +621,8 @@ class StormTest(GiftCodeTest):
                       "\n".join("  %-*s  %s" % (width, k, v) for k, v in rows), bar)
         assert_equal(violations, [], "audit violations")
         assert_equal((figures["double_paid"], figures["lost"], figures["max_payments"] <= 1), (0, 0, True))
+        # The storm ran with group commit: kills landed amid payments of several codes.
+        assert_true(figures["payments_of_several"] > 0, "no payment paid several codes")
 
 
 if __name__ == "__main__":
