@@ -194,7 +194,10 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const Ports& ports, const LedgerPol
         ledger->m_next_sequence = std::max(ledger->m_next_sequence, side.next_sequence);
     }
     ledger->m_opened_at = ledger->Now();
-    ledger->m_waits_for_block = ledger->m_start_waits && (!side.present || ledger->m_restore.detected);
+    {
+        MutexLock lock(ledger->m_mutex);
+        ledger->m_waits_for_block = ledger->m_start_waits && (!side.present || ledger->m_restore.detected);
+    }
     {
         // Before anything is served: payments of codes the wallet's records
         // read unpaid (made before it was restored from a backup) become
@@ -627,7 +630,7 @@ Result<Redemption> Ledger::Redeem(const std::string& code_text, const std::strin
 
 Result<Redemption> Ledger::PayQueued(const CodeId& id, const std::string& address)
 {
-    Pending me{id, address};
+    Pending me{id, address, /*taken=*/false, /*done=*/false, std::nullopt};
     {
         MutexLock lock(m_mutex);
         m_queue.push_back(&me);
