@@ -748,9 +748,7 @@ void Ledger::PayLocked(const std::vector<Pending*>& batch, std::vector<Txid>& pa
 {
     m_write_mutex.AssertHeld();
     const auto fail = [](const std::vector<Pending*>& pendings, const Status& status) {
-        for (Pending* p : pendings) {
-            if (!p->result) p->result = status;
-        }
+        for (Pending* p : pendings) p->result = status;
     };
     // A payment of these codes the wallet took since (relayed by a peer
     // after a restore from a backup) decides before anything is paid.
@@ -829,7 +827,9 @@ void Ledger::PayGroup(const std::vector<Pending*>& group, const std::vector<Code
     const RecordWrites state = WithState({});
     const RecordsForPayment records_for = [&redeemed, &state](const std::vector<Payment>& payments) {
         RecordWrites writes;
-        for (size_t i = 0; i < redeemed.size() && i < payments.size(); ++i) {
+        // One payment per request, in order (the payer's contract).
+        const size_t paid = std::min(redeemed.size(), payments.size());
+        for (size_t i = 0; i < paid; ++i) {
             CodeRecord r = redeemed[i];
             r.txid = payments[i].txid;
             r.vout = payments[i].vout;
@@ -1058,11 +1058,9 @@ std::vector<CodeRecord> Ledger::RecordsPaidBy(const Txid& txid)
     std::vector<CodeRecord> records;
     auto it = m_followed.find(txid);
     if (it == m_followed.end()) return records;
-    for (const CodeId& id : it->second) {
-        auto record = m_records.find(id);
-        // Followed elsewhere meanwhile: not this payment's any more.
-        if (record != m_records.end() && record->second.txid == txid) records.push_back(record->second);
-    }
+    // A move to a replacement follows the new txid instead of this one, so
+    // every code listed here is still paid by it.
+    for (const CodeId& id : it->second) records.push_back(m_records.at(id));
     return records;
 }
 

@@ -227,6 +227,12 @@ Result<CommittedPayment> FakePayer::PayAndRecord(const std::vector<PaymentReques
         thread_local std::mt19937 rng(std::hash<std::thread::id>()(std::this_thread::get_id()));
         std::this_thread::sleep_for(std::chrono::microseconds(rng() % max));
     }
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        for (const PaymentRequest& request : requests) {
+            if (request.address == m_refused_address) return Status(StatusCode::kInvalidAddress, "Invalid address");
+        }
+    }
     if (const size_t most = m_max_codes; most > 0 && requests.size() > most) {
         return Status(StatusCode::kPaymentFailed, "transaction too large");
     }
@@ -386,6 +392,12 @@ void FakePayer::SetBroadcastFailure(const std::string& reason)
 {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_broadcast_failure = reason;
+}
+
+void FakePayer::SetRefusedAddress(const std::string& address)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_refused_address = address;
 }
 
 void FakePayer::SetWhilePaying(std::function<void()> hook)

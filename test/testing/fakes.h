@@ -153,6 +153,9 @@ public:
     //! A PayAndRecord of more codes than this fails with kPaymentFailed
     //! (too large); 0 for no limit.
     void SetMaxCodesPerPayment(size_t most) { m_max_codes = most; }
+    //! PayAndRecord fails with kInvalidAddress while a request pays this
+    //! address (the wallet cannot make its script); empty for none.
+    void SetRefusedAddress(const std::string& address);
     //! While set, the first key NewPaymentKeys makes for every code is the
     //! same, so every tag but one is taken.
     void SetRepeatingKeys(bool repeating) { m_repeating_keys = repeating; }
@@ -255,6 +258,7 @@ private:
     std::atomic<int> m_broadcasts{0};
     std::mutex m_mutex;
     std::string m_broadcast_failure;
+    std::string m_refused_address;
     std::function<void()> m_while_paying;
     std::function<void()> m_while_restoring;
     std::function<void(const Payment&)> m_while_broadcasting;

@@ -243,6 +243,61 @@ BOOST_AUTO_TEST_CASE(a_batch_that_cannot_be_funded_pays_what_it_can)
     BOOST_CHECK_EQUAL(info.counts.at(CodeState::kRedeemed), 3u);
 }
 
+BOOST_AUTO_TEST_CASE(funds_not_yet_spendable_split_a_batch_too)
+{
+    BatchFixture f;
+    const std::vector<IssuedCode> codes = f.Create(4);
+    // All but two lone payments' worth is unconfirmed or locked.
+    const auto results = f.RedeemTogether({codes[0].code, TestAddress(0)}, RequestsFor(codes, 1, 4), [&] {
+        f.node->payer.SetPendingFunds(f.node->payer.balance() - 2 * (COIN + FakePayer::FEE));
+    });
+    BOOST_REQUIRE(results[0].ok());
+    BOOST_REQUIRE(results[1].ok());
+    BOOST_REQUIRE(results[2].ok());
+    BOOST_REQUIRE(!results[3].ok());
+    BOOST_CHECK(results[3].status().code() == StatusCode::kFundsPending);
+    BOOST_CHECK(f.View(codes[3]).state == CodeState::kIssued);
+    BOOST_CHECK(f.node->payer.payment_sizes() == (std::vector<size_t>{1, 3, 1, 2, 1, 1}));
+}
+
+BOOST_AUTO_TEST_CASE(an_address_the_wallet_refuses_fails_alone)
+{
+    BatchFixture f;
+    const std::vector<IssuedCode> codes = f.Create(4);
+    f.node->payer.SetRefusedAddress(TestAddress(2));
+    const auto results = f.RedeemTogether({codes[0].code, TestAddress(0)}, RequestsFor(codes, 1, 4));
+    BOOST_REQUIRE(results[0].ok());
+    BOOST_REQUIRE(results[1].ok());
+    BOOST_REQUIRE(!results[2].ok());
+    BOOST_CHECK(results[2].status().code() == StatusCode::kInvalidAddress);
+    BOOST_REQUIRE(results[3].ok());
+    BOOST_CHECK(f.View(codes[2]).state == CodeState::kIssued);
+    BOOST_CHECK(f.node->payer.payment_sizes() == (std::vector<size_t>{1, 3, 1, 2, 1, 1}));
+}
+
+BOOST_AUTO_TEST_CASE(no_part_is_paid_after_a_part_the_wallet_did_not_take)
+{
+    // A payment split in two: the wallet does not take the first part, and
+    // cannot take it back; the second could pick the same coins, so it is
+    // not paid.
+    BatchFixture f(MAX_TAGS, /*balance=*/COIN + FakePayer::FEE + 2 * COIN + FakePayer::FEE + FakePayer::FEE_PER_CODE);
+    const std::vector<IssuedCode> codes = f.Create(5);
+    f.node->payer.FailRestores(true);
+    const auto results = f.RedeemTogether({codes[0].code, TestAddress(0)}, RequestsFor(codes, 1, 5), [&] {
+        f.node->payer.FailAdoptions(1);
+    });
+    BOOST_REQUIRE(results[0].ok());
+    BOOST_REQUIRE(results[1].ok());
+    BOOST_REQUIRE(results[2].ok());
+    for (size_t i = 3; i < 5; ++i) {
+        BOOST_REQUIRE(!results[i].ok());
+        BOOST_CHECK(results[i].status().code() == StatusCode::kPaymentFailed);
+    }
+    // The 4 as a whole could not be funded; the first half was committed
+    // but not taken; the second half was not tried.
+    BOOST_CHECK(f.node->payer.payment_sizes() == (std::vector<size_t>{1, 4, 2}));
+}
+
 BOOST_AUTO_TEST_CASE(a_refusal_in_a_batch_fails_only_its_own_request)
 {
     BatchFixture f;
@@ -379,6 +434,32 @@ BOOST_AUTO_TEST_CASE(codes_paid_together_are_found_after_a_restore)
     // The wallet's copy is tagged with every code it knows.
     (void)f.ledger->FollowPayments();
     BOOST_CHECK(f.ledger->Consistency().clean());
+}
+
+BOOST_AUTO_TEST_CASE(a_replaced_batch_is_found_once_after_a_restore)
+{
+    // Both the payment and its replacement reach the restored wallet: each
+    // code is recorded once, with the deeper of the two.
+    BatchFixture f;
+    const std::vector<IssuedCode> codes = f.Create(3);
+    const MemoryStore::Snapshot backup = f.store.TakeSnapshot();
+    const auto results = f.RedeemTogether({codes[0].code, TestAddress(0)}, RequestsFor(codes, 1, 3));
+    for (const auto& r : results) BOOST_REQUIRE(r.ok());
+    const std::vector<Payment> original = f.node->payer.PaymentsOf(results[1]->txid);
+    const Payment replacement = f.node->payer.Replace(results[1]->txid, 9000);
+    const std::vector<Payment> replaced = f.node->payer.PaymentsOf(replacement.txid);
+    f.ledger.reset();
+    f.store.RestoreSnapshot(backup);
+    f.node = std::make_unique<FakeNode>(f.store);
+    f.node->payer.LearnFromChain(original, TxChainState{true, 0, false, false, true, 1, std::nullopt});
+    f.node->payer.LearnFromChain(replaced, Confirmed(1));
+    f.ledger = f.node->Open();
+    BOOST_CHECK_EQUAL(f.ledger->Info().restore.found_on_chain, 2u);
+    for (size_t i = 1; i < 3; ++i) {
+        const CodeView view = f.View(codes[i]);
+        BOOST_CHECK(view.state == CodeState::kRedeemed);
+        BOOST_CHECK(view.record.txid == original.front().txid || view.record.txid == replacement.txid);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(payment_tags_are_unique_among_the_wallets_codes)
