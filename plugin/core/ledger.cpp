@@ -167,14 +167,20 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const Ports& ports, const LedgerPol
             if (!record.ok()) return record.status();
             const CodeRecord& r = record.value();
             if (r.state == StoredState::kRedeemed) ledger->m_followed[r.txid].insert(r.id);
-            if (!r.payment_key.empty()) {
-                ledger->m_tags.insert(PaymentTagOf(r.payment_key));
-                if (r.state != StoredState::kRedeemed) ledger->m_watched.Add(r.payment_key, WatchedCode{r.id, r.amount});
+            // Codes made before tags were kept unique may share one: it
+            // then names none of them.
+            if (!r.payment_key.empty() && !ledger->m_tags.insert(PaymentTagOf(r.payment_key)).second) {
+                ledger->m_watched.ambiguous.insert(PaymentTagOf(r.payment_key));
             }
             ledger->m_start_waits |= r.state != StoredState::kRedeemed;
             ledger->m_next_sequence = std::max(ledger->m_next_sequence, r.sequence + 1);
             latest = std::max({latest, r.created_at, r.redeemed_at, r.cancelled_at});
             ledger->m_records.emplace(id.value(), std::move(record.value()));
+        }
+        for (const auto& [id, r] : ledger->m_records) {
+            if (r.state != StoredState::kRedeemed && !r.payment_key.empty()) {
+                ledger->m_watched.Add(r.payment_key, WatchedCode{id, r.amount});
+            }
         }
         // The clock never reads earlier than anything already recorded.
         ledger->m_latest_time = latest;
@@ -262,6 +268,13 @@ Status Ledger::FindPaymentsLocked(bool from_start)
             // replaced): the first found is followed, and follows the other.
             if (it == m_records.end() || it->second.state == StoredState::kRedeemed) continue;
             if (!seen.insert(payment.code).second) continue;
+            // An output that already pays another code is not this one's.
+            auto paid = m_followed.find(payment.txid);
+            if (paid != m_followed.end() && payment.vout != NO_VOUT &&
+                std::any_of(paid->second.begin(), paid->second.end(),
+                            [&](const CodeId& other) { return m_records.at(other).vout == payment.vout; })) {
+                continue;
+            }
             record = it->second;
         }
         record.state = StoredState::kRedeemed;
@@ -654,7 +667,7 @@ Result<Redemption> Ledger::PayQueued(const CodeId& id, const std::string& addres
     }
 }
 
-void Ledger::LeadPayment(Pending& me)
+void Ledger::LeadPayment(Pending& me) noexcept
 {
     const size_t most = std::clamp<size_t>(m_policy.max_payment_codes, 1, MAX_TAGS);
     if (m_policy.payment_wait_ms > 0) {
@@ -793,7 +806,19 @@ void Ledger::PayLocked(const std::vector<Pending*>& batch, std::vector<Txid>& pa
         MutexLock lock(m_mutex);
         m_not_adopted.erase(txid);
     }
-    PayGroup(to_pay, records, now, paid);
+    // A code whose tag another code shares is paid alone: only its key
+    // (the change) names it in its payment.
+    std::vector<Pending*> together;
+    std::vector<CodeRecord> together_records;
+    for (size_t i = 0; i < to_pay.size(); ++i) {
+        if (m_watched.ambiguous.count(PaymentTagOf(records[i].payment_key))) {
+            PayGroup({to_pay[i]}, {records[i]}, now, paid);
+        } else {
+            together.push_back(to_pay[i]);
+            together_records.push_back(records[i]);
+        }
+    }
+    if (!together.empty()) PayGroup(together, together_records, now, paid);
 }
 
 void Ledger::PayGroup(const std::vector<Pending*>& group, const std::vector<CodeRecord>& records, int64_t now,
@@ -1068,6 +1093,8 @@ std::vector<PaymentNotice> Ledger::FollowOne(const Txid& first_txid, bool broadc
 {
     std::vector<CodeRecord> records = RecordsPaidBy(first_txid);
     if (records.empty()) return {};
+    std::sort(records.begin(), records.end(),
+              [](const CodeRecord& a, const CodeRecord& b) { return a.vout < b.vout; });
     std::vector<CodeId> ids;
     for (const CodeRecord& record : records) ids.push_back(record.id);
     const Txid txid = first_txid;
@@ -1089,11 +1116,23 @@ std::vector<PaymentNotice> Ledger::FollowOne(const Txid& first_txid, bool broadc
         state = m_ports.chain.GetTxState(txid);
     }
     // The payment of every code, as the wallet's transaction `by`.
+    // Two codes of one amount paid to one address have outputs alike: each
+    // gets its own, the next alike one after an output taken.
     const auto payments_in = [&](const Txid& by, std::vector<Payment>& payments) -> Status {
         payments.clear();
+        std::set<uint32_t> taken;
         for (const CodeRecord& r : records) {
-            Result<Payment> payment = m_ports.payer.GetPayment(by, {r.id, r.address, r.amount, r.payment_key, r.vout});
+            PaymentRequest request{r.id, r.address, r.amount, r.payment_key, r.vout};
+            Result<Payment> payment = m_ports.payer.GetPayment(by, request);
+            for (size_t tries = 0; payment.ok() && taken.count(payment->vout) && tries <= MAX_TAGS; ++tries) {
+                request.vout = payment->vout + 1;
+                payment = m_ports.payer.GetPayment(by, request);
+            }
             if (!payment.ok()) return payment.status();
+            if (taken.count(payment->vout)) {
+                return Status(StatusCode::kPaymentFailed, "it has fewer outputs to the holders than codes");
+            }
+            taken.insert(payment->vout);
             payments.push_back(std::move(payment.value()));
         }
         return Status::Ok();

@@ -328,8 +328,12 @@ private:
     //! Returns a replay if another caller finished first.
     Result<Redemption> PayQueued(const CodeId& id, const std::string& address) GC_LOCKS_EXCLUDED(m_write_mutex, m_mutex);
     //! The caller that makes the next payment: takes `me` and the oldest
-    //! waiting callers, pays them, answers them.
-    void LeadPayment(Pending& me) GC_LOCKS_EXCLUDED(m_write_mutex, m_mutex);
+    //! waiting callers, pays them, answers them. noexcept: the ports throw
+    //! nothing, and an exception from within (memory exhausted) could leave
+    //! a payment committed that the index does not show, and every waiting
+    //! caller waiting for good; the process stops instead, and the next
+    //! start reads what the database holds.
+    void LeadPayment(Pending& me) noexcept GC_LOCKS_EXCLUDED(m_write_mutex, m_mutex);
     //! Under the write lock: decides each request again and pays the
     //! payable ones; sets each one's result, except a second request of a
     //! code in the batch (it waits for the next payment). `paid` gets the

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -102,14 +103,19 @@ struct WatchedCode {
     CodeId code;
     Amount amount{0};
 };
-//! Unpaid codes: by payment key, and the keys by PaymentTagOf.
+//! Unpaid codes: by payment key, and the keys by PaymentTagOf. A tag that
+//! several of the wallet's codes share (codes made before tags were kept
+//! unique) names none of them: it is in `ambiguous`, never in key_by_tag,
+//! and such codes are paid alone, where their key names them.
 struct PaymentKeyWatch {
     std::map<std::string, WatchedCode> by_key;
     std::map<uint32_t, std::string> key_by_tag;
+    std::set<uint32_t> ambiguous;
     void Add(const std::string& key, const WatchedCode& code)
     {
         by_key[key] = code;
-        key_by_tag[PaymentTagOf(key)] = key;
+        const uint32_t tag = PaymentTagOf(key);
+        if (!ambiguous.count(tag)) key_by_tag[tag] = key;
     }
     void Erase(const std::string& key)
     {
@@ -187,7 +193,8 @@ public:
     virtual Status RestorePayment(const std::vector<CodeId>& codes, const std::string& serialized_tx) = 0;
     //! The wallet's transaction `txid` as a payment of `request`: it must be
     //! tagged with request.code and pay request.amount to request.address
-    //! (at request.vout if that output does). Used to follow a payment to
+    //! (vout: the first output at or after request.vout that does, else
+    //! the first). Used to follow a payment to
     //! the transaction that replaced it (bumpfee). Fails with
     //! kPaymentFailed otherwise.
     virtual Result<Payment> GetPayment(const Txid& txid, const PaymentRequest& request) = 0;

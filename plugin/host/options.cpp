@@ -10,6 +10,7 @@
 #include <amount.h>
 #include <chainparams.h>
 #include <policy/feerate.h>
+#include <script/standard.h>
 #include <tinyformat.h>
 #include <util/moneystr.h>
 #include <util/strencodings.h>
@@ -135,7 +136,16 @@ bool TestFault(const std::string& step)
 
 int64_t StartDelay() { return IntOptionValue(START_DELAY); }
 
-size_t MaxPaymentCodes() { return size_t(IntOptionValue(MAX_BATCH)); }
+size_t MaxPaymentCodes()
+{
+    // A payment of several codes carries their tags in an OP_RETURN output,
+    // which this node's policy (-datacarrier, -datacarriersize) must relay:
+    // never more codes than its tags fit, and one if it relays none.
+    size_t most = size_t(IntOptionValue(MAX_BATCH));
+    if (!fAcceptDatacarrier) return 1;
+    while (most > 1 && TagsScriptSize(most) > nMaxDatacarrierBytes) --most;
+    return most;
+}
 
 int64_t PaymentWaitMillis() { return IntOptionValue(BATCH_WAIT); }
 

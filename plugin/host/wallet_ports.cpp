@@ -213,14 +213,22 @@ bool KeyOfOutput(const LegacyScriptPubKeyMan& keys, const CScript& script, CKeyI
     }
 }
 
+//! A watched code a payment pays: its key, the output that pays it
+//! (NO_VOUT: look for it), and its place among the payment's codes.
+struct PaidCode {
+    std::string key;
+    uint32_t vout;
+    size_t index;
+};
+
 //! The watched codes that `tx`, a payment of several codes, pays by their
-//! tags: (key, vout) each; `count` gets the number of codes it pays. Its
+//! tags; `count` gets the number of codes it pays. Its
 //! outputs before the OP_RETURN are the codes' outputs in the order of the
 //! tags, and at most one more: the change, which the wallet's bumpfee puts
 //! anywhere. That one is where every tagged code's amount falls at its
 //! output, an output of the wallet's own keys rather than another.
 void TaggedOutputs(const LegacyScriptPubKeyMan& keys, const CTransaction& tx, const PaymentKeyWatch& watch,
-                   std::vector<std::pair<std::string, uint32_t>>& paid, size_t& count)
+                   std::vector<PaidCode>& paid, size_t& count)
 {
     size_t at = 0;
     std::vector<uint32_t> tags;
@@ -255,7 +263,7 @@ void TaggedOutputs(const LegacyScriptPubKeyMan& keys, const CTransaction& tx, co
     }
     if (!change_at) return;
     for (size_t j = 0; j < k; ++j) {
-        if (names[j]) paid.push_back({*names[j], uint32_t(place(j, *change_at))});
+        if (names[j]) paid.push_back({*names[j], uint32_t(place(j, *change_at)), j});
     }
 }
 
@@ -478,10 +486,13 @@ public:
             const CScript payee = GetScriptForDestination(DecodeDestination(request.address));
             const std::vector<CTxOut>& outs = wtx->tx->vout;
             const auto pays = [&](size_t n) { return outs[n].nValue == request.amount && outs[n].scriptPubKey == payee; };
-            // The output that paid before, where the replacement keeps it.
-            size_t vout = request.vout < outs.size() && pays(request.vout) ? request.vout : outs.size();
-            for (size_t n = 0; vout == outs.size() && n < outs.size(); ++n) {
-                if (pays(n)) vout = n;
+            // From the output that paid before (the replacement keeps the
+            // outputs' order, the change may come before): the first that
+            // pays the holder at or after it, else any.
+            const size_t from = request.vout < outs.size() ? request.vout : 0;
+            size_t vout = outs.size();
+            for (size_t i = 0; vout == outs.size() && i < outs.size(); ++i) {
+                if (pays((from + i) % outs.size())) vout = (from + i) % outs.size();
             }
             if (vout == outs.size()) return Status(StatusCode::kPaymentFailed, "it does not pay the holder the code's amount");
             Payment payment;
@@ -603,13 +614,13 @@ public:
                 const CWalletTx* wtx = it->second;
                 if (!wtx) continue;
                 const CTransaction& tx = *wtx->tx;
-                // (key, index of the output that pays the holder or
-                // NO_VOUT to look for it) of each watched code it pays.
-                std::vector<std::pair<std::string, uint32_t>> paid;
+                // Each watched code it pays.
+                std::vector<PaidCode> paid;
                 for (const CTxOut& out : tx.vout) {
                     CKeyID id;
                     if (!KeyOfOutput(*keys, out.scriptPubKey, id)) continue;
-                    if (watch.by_key.count(KeyName(id))) paid.push_back({KeyName(id), NO_VOUT});
+                    // The change: of a lone code, or of the first of several.
+                    if (watch.by_key.count(KeyName(id))) paid.push_back({KeyName(id), NO_VOUT, 0});
                 }
                 // A payment of several codes: their outputs, then the
                 // OP_RETURN with their tags in the same order.
@@ -622,7 +633,9 @@ public:
                 if (debit <= 0) continue;
                 const CAmount fee = debit >= tx.GetValueOut() ? debit - tx.GetValueOut() : 0;
                 const int depth = wtx->GetDepthInMainChain();
-                for (const auto& [key, at] : paid) {
+                for (const PaidCode& code : paid) {
+                    const std::string& key = code.key;
+                    const uint32_t at = code.vout;
                     const WatchedCode& watched = watch.by_key.at(key);
                     // An output of the code's amount to a script other than the code's key.
                     const auto pays = [&](size_t n) {
@@ -645,7 +658,7 @@ public:
                     Payment payment;
                     payment.code = watched.code;
                     payment.txid = FromUint256(tx.GetHash());
-                    payment.fee = FeeShare(fee, vout == NO_VOUT ? 0 : vout, count);
+                    payment.fee = FeeShare(fee, code.index, count);
                     payment.serialized_tx = Serialize(wtx->tx);
                     payment.payment_key = key;
                     payment.vout = vout;
@@ -712,7 +725,16 @@ private:
             total += request.amount;
         }
         const bool several = requests.size() > 1;
-        if (several) recipients.push_back({CScript() << OP_RETURN << tags, 0, false});
+        if (several) {
+            const CScript tagged = CScript() << OP_RETURN << tags;
+            // The node's policy must relay it, or the payment would be
+            // committed and then refused by every mempool.
+            if (!fAcceptDatacarrier || tagged.size() > nMaxDatacarrierBytes) {
+                return Status(StatusCode::kPaymentFailed, "this node relays no OP_RETURN of " +
+                                                              std::to_string(tagged.size()) + " bytes (-datacarrier)");
+            }
+            recipients.push_back({tagged, 0, false});
+        }
         LegacyScriptPubKeyMan* keys = m_wallet.GetLegacyScriptPubKeyMan();
         if (!keys) return Status(StatusCode::kWalletUnsupported, "the wallet has no keys to pay from");
 
@@ -1025,6 +1047,11 @@ public:
 };
 
 } // namespace
+
+size_t TagsScriptSize(size_t codes)
+{
+    return (CScript() << OP_RETURN << std::vector<unsigned char>(codes * PAYMENT_TAG_SIZE)).size();
+}
 
 std::unique_ptr<Store> MakeWalletStore(CWallet& wallet) { return std::unique_ptr<Store>(new WalletStore(wallet)); }
 std::unique_ptr<Payer> MakeWalletPayer(CWallet& wallet) { return std::unique_ptr<Payer>(new WalletPayer(wallet)); }

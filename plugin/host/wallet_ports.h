@@ -45,9 +45,12 @@ int64_t MinRedemptionInput();
 int64_t StartDelay();
 
 //! -giftcodemaxbatch and -giftcodebatchwait: the most codes one payment
-//! pays, and how long a payment waits for more. CheckOptions has
+//! pays (fewer if the node's -datacarrier policy relays no OP_RETURN of
+//! their tags), and how long a payment waits for more. CheckOptions has
 //! validated them.
 size_t MaxPaymentCodes();
+//! Bytes of the OP_RETURN script that carries `codes` payment tags.
+size_t TagsScriptSize(size_t codes);
 int64_t PaymentWaitMillis();
 
 //! -giftcodetestfault names `step` (regtest only; CheckOptions enforces it).

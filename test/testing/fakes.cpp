@@ -464,8 +464,11 @@ Status FakePayer::FindPayments(const PaymentKeyWatch& watch, bool from_start, st
         m_searched = 0;
         ++m_full_searches;
     }
+    // Per code, the payment deepest in the chain, as the node finds it.
+    std::map<CodeId, std::pair<int, Payment>> best;
     for (; m_searched < m_taken.size(); ++m_searched) {
         const std::vector<Payment>& parts = m_payments.at(m_taken[m_searched]);
+        const int depth = m_chain.GetTxState(m_taken[m_searched]).confirmations;
         for (size_t i = 0; i < parts.size(); ++i) {
             // The first code's key has the change; a payment of several
             // codes carries every code's tag.
@@ -482,9 +485,11 @@ Status FakePayer::FindPayments(const PaymentKeyWatch& watch, bool from_start, st
             Payment payment = parts[i];
             payment.code = it->second.code;
             payment.payment_key = key;
-            found.push_back(payment);
+            auto [entry, inserted] = best.emplace(payment.code, std::make_pair(depth, payment));
+            if (!inserted && depth > entry->second.first) entry->second = {depth, payment};
         }
     }
+    for (auto& entry : best) found.push_back(std::move(entry.second.second));
     return Status::Ok();
 }
 
