@@ -319,7 +319,7 @@ Status FakePayer::RestorePayment(const std::vector<CodeId>& codes, const std::st
     return Status::Ok();
 }
 
-Payment FakePayer::Replace(const Txid& txid, Amount fee)
+Payment FakePayer::Replace(const Txid& txid, Amount fee, uint32_t shift)
 {
     std::vector<Payment> old;
     {
@@ -332,7 +332,12 @@ Payment FakePayer::Replace(const Txid& txid, Amount fee)
         requests.push_back({part.code, part.address, part.amount, part.payment_key, part.vout});
         old_fee += part.fee;
     }
-    const std::vector<Payment> parts = MakePayments(requests, fee);
+    std::vector<Payment> parts = MakePayments(requests, fee);
+    if (shift > 0) {
+        for (Payment& part : parts) part.vout += shift;
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_payments[parts.front().txid] = parts;
+    }
     const Payment& replacement = parts.front();
     Status written = m_store.CommitWithWallet({}, WalletRecordsFor(parts), Durability::kPowerLoss);
     assert(written.ok());
@@ -355,14 +360,27 @@ Result<Payment> FakePayer::GetPayment(const Txid& txid, const PaymentRequest& re
     if (!m_chain.GetTxState(txid).known) return Status(StatusCode::kPaymentFailed, "not in the wallet");
     std::lock_guard<std::mutex> lock(m_mutex);
     auto it = m_payments.find(txid);
-    if (it != m_payments.end()) {
-        for (const Payment& part : it->second) {
-            if (part.code == request.code && part.amount == request.amount && part.address == request.address) {
-                return part;
-            }
-        }
+    if (it == m_payments.end()) return Status(StatusCode::kPaymentFailed, "not a payment");
+    // As the node: tagged with the code, and the first output at or after
+    // the hint that pays the holder the amount (else the first).
+    const std::vector<Payment>& parts = it->second;
+    if (std::none_of(parts.begin(), parts.end(), [&](const Payment& part) { return part.code == request.code; })) {
+        return Status(StatusCode::kPaymentFailed, "not tagged with this code");
     }
-    return Status(StatusCode::kPaymentFailed, "does not pay the holder");
+    const Payment* best = nullptr;
+    for (const Payment& part : parts) {
+        if (part.amount != request.amount || part.address != request.address) continue;
+        const bool after = request.vout == NO_VOUT || part.vout >= request.vout;
+        const bool best_after = best && (request.vout == NO_VOUT || best->vout >= request.vout);
+        if (!best || (after && !best_after) || (after == best_after && part.vout < best->vout)) best = &part;
+    }
+    if (!best) return Status(StatusCode::kPaymentFailed, "does not pay the holder");
+    Payment payment = *best;
+    payment.code = request.code;
+    for (const Payment& part : parts) {
+        if (part.code == request.code) payment.fee = part.fee;
+    }
+    return payment;
 }
 
 BroadcastOutcome FakePayer::Broadcast(const Txid& txid)

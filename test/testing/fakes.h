@@ -181,7 +181,9 @@ public:
     //! The wallet replaces `txid` (bumpfee): a new payment of the same
     //! code, amount and address with `fee`, in the mempool; the old one
     //! leaves it, marked replaced. Returns the replacement.
-    Payment Replace(const Txid& txid, Amount fee);
+    //! With `shift`, every code's output moves that many places on (as the
+    //! node's bumpfee does when it puts the change first).
+    Payment Replace(const Txid& txid, Amount fee, uint32_t shift = 0);
 
     //! PayAndRecord sleeps a random time below this, to widen races.
     void SetLatencyMicros(int max_micros) { m_max_latency_us = max_micros; }

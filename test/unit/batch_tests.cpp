@@ -389,6 +389,28 @@ BOOST_AUTO_TEST_CASE(a_replaced_batch_moves_every_code_in_one_commit)
     BOOST_CHECK(f.ledger->Consistency().clean());
 }
 
+BOOST_AUTO_TEST_CASE(alike_outputs_each_keep_their_own_after_a_replacement)
+{
+    // Two codes of one amount paid to one address; the replacement puts the
+    // change first, so every output moves one place on.
+    BatchFixture f;
+    const std::vector<IssuedCode> codes = f.Create(3);
+    const std::vector<Request> others{{codes[1].code, TestAddress(7)}, {codes[2].code, TestAddress(7)}};
+    const auto results = f.RedeemTogether({codes[0].code, TestAddress(0)}, others);
+    for (const auto& r : results) BOOST_REQUIRE(r.ok());
+    BOOST_REQUIRE(results[1]->txid == results[2]->txid);
+    const Payment replacement = f.node->payer.Replace(results[1]->txid, 9000, /*shift=*/1);
+    (void)f.ledger->FollowPayments();
+    std::set<uint32_t> vouts;
+    for (size_t i = 1; i < 3; ++i) {
+        const CodeView view = f.View(codes[i]);
+        BOOST_CHECK(view.record.txid == replacement.txid);
+        vouts.insert(view.record.vout);
+    }
+    BOOST_CHECK(vouts == (std::set<uint32_t>{1, 2}));
+    BOOST_CHECK(f.ledger->Consistency().clean());
+}
+
 BOOST_AUTO_TEST_CASE(codes_paid_together_are_found_after_a_restore)
 {
     BatchFixture f;
