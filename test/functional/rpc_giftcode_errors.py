@@ -105,6 +105,9 @@ class ErrorsTest(GiftCodeTest):
         paid = issuer.redeemgiftcode(redeemed["code"], first_address)
         issuer.cancelgiftcode(to_cancel["id"])
         node.mine(1, miner_address)
+        # The block's follow-up (the consistency check) runs before any
+        # snapshot: a refusal must be all that happens between two.
+        node.sync_callbacks()
 
         self.log.info("-401 malformed: length, characters, prefix, format version, type")
         compact = fmt.normalise(ok_code)
