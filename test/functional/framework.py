@@ -755,7 +755,10 @@ def snapshot(node, wallet):
     """(balances, getgiftcodeinfo without failed_redemptions, listgiftcodes,
     wallet txids, mempool). failed_redemptions is left out on purpose: a
     refused redemption is counted there, which is the one documented effect
-    of a refused call."""
+    of a refused call. The follow-up of every block announced so far (the
+    consistency check) has run first, so that two snapshots differ only by
+    what happened between them."""
+    node.sync_callbacks()
     info = node.rpc("getgiftcodeinfo", wallet=wallet)
     info = {k: v for k, v in info.items() if k != "failed_redemptions"}
     return Snapshot(
