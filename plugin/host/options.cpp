@@ -25,22 +25,30 @@ namespace {
 
 const char* const MIN_INPUT_ARG = "-giftcodemininput";
 const char* const TEST_FAULT_ARG = "-giftcodetestfault";
-//! A whole-number option and its range.
+//! A whole-number option, its range and its help.
 struct IntOption {
     const char* name;
     int64_t default_value;
     int64_t min;
     int64_t max;
     const char* unit;
+    const char* arg;   //!< the value's name in the help
+    const char* help;  //!< followed by the range and the default
 };
 //! Long enough for the node to reload its mempool file and for peers to
 //! relay what is new; see doc/design.md, "Restored from a backup".
-const IntOption START_DELAY{"-giftcodestartdelay", 60, 0, 24 * 60 * 60, "seconds"};
+const IntOption START_DELAY{"-giftcodestartdelay", 60, 0, 24 * 60 * 60, "seconds", "n",
+                            "Seconds after a wallet is loaded before gift-code redemptions make new payments, so that "
+                            "payments of its codes still unconfirmed reach it first"};
 //! Group commit (doc/design.md, "Paying redemptions together"): as many
 //! codes as a payment's tags can name, and no wait (a payment takes the
 //! redemptions that came while the one before was made).
-const IntOption MAX_BATCH{"-giftcodemaxbatch", int64_t(MAX_TAGS), 1, int64_t(MAX_TAGS), "codes"};
-const IntOption BATCH_WAIT{"-giftcodebatchwait", 0, 0, 1000, "milliseconds"};
+const IntOption MAX_BATCH{"-giftcodemaxbatch", int64_t(MAX_TAGS), 1, int64_t(MAX_TAGS), "codes", "n",
+                          "Most gift-code redemptions one payment pays: redemptions that arrive while a payment is "
+                          "being made are paid together by the next one, one output each (1 pays each alone)"};
+const IntOption BATCH_WAIT{"-giftcodebatchwait", 0, 0, 1000, "milliseconds", "ms",
+                           "Milliseconds a gift-code payment waits for more redemptions to pay together before it is "
+                           "made, while fewer than -giftcodemaxbatch wait (0: no wait)"};
 const IntOption* const INT_OPTIONS[] = {&START_DELAY, &MAX_BATCH, &BATCH_WAIT};
 
 bool ParseIntOption(const IntOption& option, int64_t& value)
@@ -78,22 +86,12 @@ void AddOptions()
                            "(default: %s)",
                            CURRENCY_UNIT, FormatMoney(DEFAULT_MIN_INPUT)),
                  ArgsManager::ALLOW_ANY, OptionsCategory::WALLET);
-    gArgs.AddArg("-giftcodestartdelay=<n>",
-                 strprintf("Seconds after a wallet is loaded before gift-code redemptions make new payments, so that "
-                           "payments of its codes still unconfirmed reach it first (%d to %d; default: %d)",
-                           START_DELAY.min, START_DELAY.max, START_DELAY.default_value),
-                 ArgsManager::ALLOW_ANY, OptionsCategory::WALLET);
-    gArgs.AddArg("-giftcodemaxbatch=<n>",
-                 strprintf("Most gift-code redemptions one payment pays: redemptions that arrive while a payment is "
-                           "being made are paid together by the next one, one output each (%d to %d; 1 pays each "
-                           "alone; default: %d)",
-                           MAX_BATCH.min, MAX_BATCH.max, MAX_BATCH.default_value),
-                 ArgsManager::ALLOW_ANY, OptionsCategory::WALLET);
-    gArgs.AddArg("-giftcodebatchwait=<ms>",
-                 strprintf("Milliseconds a gift-code payment waits for more redemptions to pay together before it is "
-                           "made, while fewer than -giftcodemaxbatch wait (%d to %d; default: %d, no wait)",
-                           BATCH_WAIT.min, BATCH_WAIT.max, BATCH_WAIT.default_value),
-                 ArgsManager::ALLOW_ANY, OptionsCategory::WALLET);
+    for (const IntOption* option : INT_OPTIONS) {
+        gArgs.AddArg(strprintf("%s=<%s>", option->name, option->arg),
+                     strprintf("%s (%d to %d; default: %d)", option->help, option->min, option->max,
+                               option->default_value),
+                     ArgsManager::ALLOW_ANY, OptionsCategory::WALLET);
+    }
     gArgs.AddArg("-giftcodetestfault=<step>",
                  "Regtest only, for tests: make a gift-code step fail. adopt: the wallet does not take a committed "
                  "redemption payment into memory (it is put back from its record)",
