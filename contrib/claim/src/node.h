@@ -1,0 +1,66 @@
+// The claim server's port to a node: one JSON-RPC call, and what came back.
+// A call either got the node's JSON-RPC answer (a result or an error with its
+// code) or did not (timeout, refused, closed, the node's work queue full,
+// credentials refused, a reply that is not JSON-RPC). The distinction is the
+// retry rule of doc/rpc.md: only a JSON answer tells whether a redemption
+// happened; everything else is retried with the same code and address.
+//
+// Thread-safety: a NodeRpc may be called from several threads at once.
+#ifndef GIFTCODE_CLAIM_NODE_H
+#define GIFTCODE_CLAIM_NODE_H
+
+#include "config.h"
+
+#include <univalue.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace giftcode::claim {
+
+enum class NodeFailure {
+    kNone,         //!< the node answered (result or JSON-RPC error)
+    kTimeout,      //!< no complete answer within the time limit
+    kRefused,      //!< could not connect
+    kClosed,       //!< the connection ended before a complete answer
+    kWorkQueue,    //!< HTTP 500 without JSON: "Work queue depth exceeded"
+    kUnauthorized, //!< HTTP 401: wrong credentials, or a stale cookie
+    kForbidden,    //!< HTTP 403: this user may not call the method
+    kBadReply,     //!< an HTTP answer that is not JSON-RPC
+};
+
+const char* NodeFailureName(NodeFailure failure);
+
+struct NodeReply {
+    NodeFailure failure{NodeFailure::kNone};
+    UniValue result;                 //!< when answered without error
+    std::optional<int> error_code;   //!< when answered with a JSON-RPC error
+    std::string error_message;
+    std::string detail;              //!< for the log, never holds a code
+
+    bool answered() const { return failure == NodeFailure::kNone; }
+    bool ok() const { return answered() && !error_code; }
+};
+
+class NodeRpc {
+public:
+    virtual ~NodeRpc() = default;
+    //! Calls `method` with positional `params` (an array).
+    virtual NodeReply Call(const std::string& method, const UniValue& params) = 0;
+};
+
+//! What an HTTP status and body from a node mean.
+NodeReply InterpretHttpReply(int status, const std::string& body);
+
+//! Reads the credentials `node` names into "user:password"; false and
+//! `error` set when a file cannot be read or is empty.
+bool ReadCredentials(const NodeConfig& node, std::string& user_password, std::string& error);
+
+//! A NodeRpc over HTTP/1.1 to `node` (one connection per call). The cookie
+//! file, when configured, is read again after a 401.
+std::unique_ptr<NodeRpc> MakeHttpNodeRpc(const NodeConfig& node, const std::string& user_password);
+
+} // namespace giftcode::claim
+
+#endif // GIFTCODE_CLAIM_NODE_H
