@@ -18,6 +18,27 @@ namespace {
 std::string Key(const Answer& answer) { return answer.body["error"]["key"].get_str(); }
 std::string StateOf(const Answer& answer) { return answer.body["claim"]["state"].get_str(); }
 
+//! Claims answered 202 at once, and retried only after a minute.
+Config AnswerAtOnceRetryLate()
+{
+    Config config = TestConfig();
+    config.claim_wait_ms = 0;
+    config.retry_min_ms = 60000;
+    config.retry_max_ms = 60000;
+    return config;
+}
+
+//! Looks the code up until its claim is in `state` (20 s at most).
+bool WaitForClaimState(ServiceFixture& f, const std::string& code, const std::string& state)
+{
+    for (int i = 0; i < 4000; ++i) {
+        const UniValue claim = f.Lookup(code).body["claim"];
+        if (claim.isObject() && claim["state"].get_str() == state) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(service_tests)
@@ -93,21 +114,12 @@ BOOST_AUTO_TEST_CASE(a_claim_pays_once_and_the_same_claim_again_gets_the_same_tx
 
 BOOST_AUTO_TEST_CASE(a_claim_under_way_is_followed_without_asking_the_node_each_time)
 {
-    Config config = TestConfig();
-    config.claim_wait_ms = 0;
-    config.retry_min_ms = 60000;
-    config.retry_max_ms = 60000;
-    ServiceFixture f(config);
+    ServiceFixture f(AnswerAtOnceRetryLate());
     std::string code = NewCode();
     f.nodes[0].Issue(code);
     f.nodes[0].Script({NodeFailure::kTimeout, 0, false});
     BOOST_CHECK_EQUAL(f.Claim(code, ADDRESS).http, 202);
-    std::string state;
-    for (int i = 0; i < 2000 && state != "retrying"; ++i) {
-        state = f.Lookup(code).body["claim"]["state"].get_str();
-        if (state != "retrying") std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    BOOST_REQUIRE_EQUAL(state, "retrying");
+    BOOST_REQUIRE(WaitForClaimState(f, code, "retrying"));
     size_t asked = f.nodes[0].CallCount("getgiftcode");
     BOOST_CHECK_GE(asked, 1u);
     for (int i = 0; i < 10; ++i) {
@@ -201,19 +213,13 @@ BOOST_AUTO_TEST_CASE(a_claim_without_an_answer_is_sent_again_with_the_same_addre
 
 BOOST_AUTO_TEST_CASE(a_retrying_claim_says_so_and_why)
 {
-    Config config = TestConfig();
-    config.claim_wait_ms = 0;
-    config.retry_min_ms = 60000;
-    config.retry_max_ms = 60000;
-    ServiceFixture f(config);
+    ServiceFixture f(AnswerAtOnceRetryLate());
     std::string code = NewCode();
     f.nodes[0].Issue(code);
     f.nodes[0].Script({NodeFailure::kNone, RPC_GIFTCODE_FUNDS_PENDING, false});
     Answer accepted = f.Claim(code, ADDRESS);
     BOOST_CHECK_EQUAL(accepted.http, 202);
-    for (int i = 0; i < 2000 && f.Lookup(code).body["claim"]["state"].get_str() != "retrying"; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    BOOST_REQUIRE(WaitForClaimState(f, code, "retrying"));
     Answer lookup = f.Lookup(code);
     const UniValue& claim = lookup.body["claim"];
     BOOST_CHECK_EQUAL(claim["state"].get_str(), "retrying");
@@ -313,12 +319,7 @@ BOOST_AUTO_TEST_CASE(a_claim_that_takes_long_is_answered_202_and_followed_by_loo
     BOOST_CHECK_EQUAL(StateOf(accepted), "sending");
     BOOST_CHECK(accepted.body["claim"]["txid"].isNull());
     f.nodes[0].Release();
-    std::string state;
-    for (int i = 0; i < 2000 && state != "done"; ++i) {
-        state = f.Lookup(code).body["claim"]["state"].get_str();
-        if (state != "done") std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    BOOST_CHECK_EQUAL(state, "done");
+    BOOST_CHECK(WaitForClaimState(f, code, "done"));
 }
 
 BOOST_AUTO_TEST_CASE(claims_per_client_are_limited_and_joining_is_free)
