@@ -51,6 +51,7 @@ BOOST_AUTO_TEST_CASE(typing_errors_and_other_coins_are_invalid)
              "mona1pqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqa6fqj3",  // v1 with a bech32 checksum
              "mona1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq", // too long
              "mona1xyz",
+             "mona1dnedzq",                                                         // a checksum and nothing else
              "1",
          }) {
         BOOST_CHECK_MESSAGE(CheckAddress(address, Network::kMain) == AddressCheck::kInvalid, address);

@@ -273,6 +273,54 @@ BOOST_AUTO_TEST_CASE(the_client_behind_a_trusted_proxy_is_the_forwarded_one)
     BOOST_CHECK_EQUAL(f.api.ClientOf(request), "127.0.0.1");
 }
 
+BOOST_AUTO_TEST_CASE(parallel_lookups_cannot_pass_the_failed_lookup_limit_together)
+{
+    Config config = TestConfig();
+    config.limits.failed_lookups_per_minute = 3;
+    config.nodes[0].connections = 8;
+    ApiFixture f(config);
+    f.nodes[0].Hold();
+    std::vector<std::shared_ptr<std::promise<HttpResponse>>> answers;
+    HttpRequest request;
+    request.method = "POST";
+    request.uri = "/api/lookup";
+    request.peer = "10.5.5.5";
+    request.headers = {{"content-type", "application/json"}};
+    for (int i = 0; i < 6; ++i) {
+        auto promise = std::make_shared<std::promise<HttpResponse>>();
+        answers.push_back(promise);
+        request.body = Body(NewCode());
+        f.api.Handle(request, [promise](HttpResponse r) { promise->set_value(std::move(r)); });
+    }
+    f.nodes[0].WaitForHeld(3);
+    f.nodes[0].Release();
+    int unknown = 0, limited = 0;
+    for (auto& promise : answers) {
+        HttpResponse response = promise->get_future().get();
+        unknown += response.status == 422 ? 1 : 0;
+        limited += response.status == 429 ? 1 : 0;
+    }
+    BOOST_CHECK_EQUAL(unknown, 3);
+    BOOST_CHECK_EQUAL(limited, 3);
+    BOOST_CHECK_EQUAL(f.nodes[0].CallCount("getgiftcode"), 3u);
+}
+
+BOOST_AUTO_TEST_CASE(clients_and_addresses_have_one_key_each)
+{
+    BOOST_CHECK_EQUAL(ClientKey("203.0.113.9"), "203.0.113.9");
+    BOOST_CHECK_EQUAL(ClientKey("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
+    BOOST_CHECK_EQUAL(ClientKey("2001:db8:1:2::7"), "2001:db8:1:2::/64");
+    BOOST_CHECK_EQUAL(CanonicalAddress("RMONA1QQYPQXPQ9QCRSSZG2PVXQ6RS0ZQG3YYC5TD6TFZ"), ADDRESS);
+    BOOST_CHECK_EQUAL(CanonicalAddress(ADDRESS), ADDRESS);
+    BOOST_CHECK_EQUAL(CanonicalAddress(OTHER_ADDRESS), OTHER_ADDRESS);
+    ApiFixture f;
+    std::string code = NewCode();
+    f.nodes[0].Issue(code);
+    BOOST_CHECK_EQUAL(f.Post("/api/claim", Body(code, ADDRESS)).status, 200);
+    BOOST_CHECK_EQUAL(f.Post("/api/claim", Body(code, "RMONA1QQYPQXPQ9QCRSSZG2PVXQ6RS0ZQG3YYC5TD6TFZ")).status, 200);
+    BOOST_CHECK_EQUAL(f.nodes[0].CallCount("redeemgiftcode"), 1u);
+}
+
 BOOST_AUTO_TEST_CASE(addresses_are_checked_for_the_page)
 {
     ApiFixture f;

@@ -132,6 +132,16 @@ BOOST_AUTO_TEST_CASE(mistakes_are_named_with_their_line)
                       "claim.conf: node 1: user needs password_file, and password_file needs user");
     BOOST_CHECK_EQUAL(ErrorOf(node + "connections = 0\n"), "claim.conf:4: connections must be a whole number from 1 to 256");
     BOOST_CHECK_EQUAL(ErrorOf("[limits]\nclaims_per_minute = 0\n" + node), "claim.conf:2: claims_per_minute must be a whole number from 1 to 100000");
+    BOOST_CHECK_EQUAL(ErrorOf("trusted_proxy = 127.0.0.1\n" + node), "claim.conf: trusted_proxy needs public_origin");
+}
+
+BOOST_AUTO_TEST_CASE(an_ipv6_listen_address_may_be_bracketed)
+{
+    std::string error;
+    std::optional<Config> config = ParseConfig(std::string("listen = [::1]:8443\n") + NODE, "c", error);
+    BOOST_REQUIRE_MESSAGE(config, error);
+    BOOST_CHECK_EQUAL(config->listen_host, "::1");
+    BOOST_CHECK_EQUAL(config->listen_port, 8443);
 }
 
 BOOST_AUTO_TEST_CASE(urls_are_split)

@@ -147,6 +147,12 @@ BOOST_AUTO_TEST_CASE(answers_are_told_from_failures)
     BOOST_CHECK(InterpretHttpReply(502, "").failure == NodeFailure::kBadReply);
     BOOST_CHECK(InterpretHttpReply(500, R"({"result":null,"error":{"message":"no code"}})").failure == NodeFailure::kBadReply);
     BOOST_CHECK(InterpretHttpReply(500, R"({"result":null,"error":null})").failure == NodeFailure::kBadReply);
+    // Every method called answers an object; and a code must be a whole int.
+    BOOST_CHECK(InterpretHttpReply(200, R"({})").failure == NodeFailure::kBadReply);
+    BOOST_CHECK(InterpretHttpReply(200, R"({"result":null,"error":null})").failure == NodeFailure::kBadReply);
+    BOOST_CHECK(InterpretHttpReply(500, R"({"error":{"code":1e12}})").failure == NodeFailure::kBadReply);
+    BOOST_CHECK(InterpretHttpReply(500, R"({"error":{"code":-1.5}})").failure == NodeFailure::kBadReply);
+    BOOST_CHECK(InterpretHttpReply(500, R"({"error":{"code":99999999999}})").failure == NodeFailure::kBadReply);
     BOOST_CHECK_EQUAL(NodeFailureName(NodeFailure::kWorkQueue), std::string("work_queue_full"));
 }
 
@@ -158,7 +164,7 @@ BOOST_AUTO_TEST_CASE(a_call_sends_json_rpc_with_basic_auth_and_reads_the_answer)
     BOOST_REQUIRE(reply.ok());
     BOOST_CHECK_EQUAL(reply.result["state"].get_str(), "issued");
     std::string request = server.requests().at(0);
-    BOOST_CHECK(request.rfind("POST /wallet/gifts HTTP/1.1\r\n", 0) == 0);
+    BOOST_CHECK(request.rfind("POST /wallet/gifts HTTP/1.0\r\n", 0) == 0);
     BOOST_CHECK(request.find("Authorization: Basic Y2xhaW06c2VjcmV0\r\n") != std::string::npos);
     BOOST_CHECK(request.find(R"("method":"getgiftcode","params":["RGC-CODE"])") != std::string::npos);
 }
@@ -184,6 +190,11 @@ BOOST_AUTO_TEST_CASE(silence_closing_and_refusal_are_failures_not_answers)
         CannedServer server({"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"result\":"});
         auto node = MakeHttpNodeRpc(NodeAt(server.port()), "u:p");
         BOOST_CHECK(node->Call("redeemgiftcode", Params("c", "a")).failure == NodeFailure::kClosed);
+    }
+    {
+        CannedServer server({"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{\"result\":{\"ok\":true},\"error\":null}"});
+        auto node = MakeHttpNodeRpc(NodeAt(server.port()), "u:p");
+        BOOST_CHECK(node->Call("getgiftcode", Params("c")).ok()); // read to the end of the connection
     }
     uint16_t closed_port = 0;
     {

@@ -68,14 +68,19 @@ struct ServiceFixture {
     }
     ~ServiceFixture() { for (FakeNode& node : nodes) node.Release(); service->Stop(); }
 
+    //! As the API does: a failed-lookup token first, then the lookup.
     Answer Lookup(const std::string& code, const std::string& client = "10.0.0.1")
     {
+        int wait = 0;
+        BOOST_REQUIRE(service->TakeLookupToken(client, wait));
         Pending pending;
         service->Lookup(Parse(code), client, pending.reply());
         return pending.get();
     }
     Answer Claim(const std::string& code, const std::string& address, const std::string& client = "10.0.0.1")
     {
+        int wait = 0;
+        BOOST_REQUIRE(service->TakeLookupToken(client, wait));
         Pending pending;
         service->Claim(Parse(code), address, client, pending.reply());
         return pending.get();

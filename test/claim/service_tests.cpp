@@ -366,6 +366,75 @@ BOOST_AUTO_TEST_CASE(codes_are_found_on_the_node_that_issued_them)
     BOOST_CHECK_EQUAL(f.Lookup(NewCode()).http, 422);
 }
 
+BOOST_AUTO_TEST_CASE(a_claim_follows_the_node_found_to_hold_its_code)
+{
+    Config config = TestConfig(2);
+    config.claim_wait_ms = 0;
+    config.retry_min_ms = 300;
+    config.retry_max_ms = 300;
+    ServiceFixture f(config);
+    std::string code = NewCode();
+    f.nodes[1].Issue(code);
+    f.nodes[0].Script({NodeFailure::kRefused, 0, false}); // node 1 silent for the first try
+    BOOST_CHECK_EQUAL(f.Claim(code, ADDRESS).http, 202);
+    BOOST_REQUIRE(WaitForClaimState(f, code, "retrying"));
+    // Meanwhile a lookup finds the code on node 2; the retry goes there.
+    BOOST_CHECK(WaitForClaimState(f, code, "done"));
+    BOOST_CHECK_EQUAL(f.nodes[1].Payments(code), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_node_warming_up_changed_nothing)
+{
+    ServiceFixture f;
+    std::string code = NewCode();
+    f.nodes[0].Issue(code);
+    f.nodes[0].Script({NodeFailure::kNone, -28, false});
+    Answer lookup = f.Lookup(code);
+    BOOST_CHECK_EQUAL(lookup.http, 503);
+    BOOST_CHECK_EQUAL(Key(lookup), "node_unavailable");
+    BOOST_CHECK_EQUAL(lookup.body["error"]["rpc_code"].get_int(), -28);
+    f.nodes[0].Script({NodeFailure::kNone, -28, false});
+    Answer claim = f.Claim(code, ADDRESS);
+    BOOST_CHECK_EQUAL(claim.http, 200);
+    BOOST_CHECK_EQUAL(claim.body["claim"]["attempts"].get_int(), 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_lookup_for_the_next_node_is_a_new_request_bounded_like_any)
+{
+    Config config = TestConfig(2);
+    config.nodes[1].connections = 1;
+    config.nodes[1].queue = 0;
+    ServiceFixture f(config);
+    std::string a = NewCode(), b = NewCode();
+    f.nodes[1].Issue(a);
+    f.nodes[1].Issue(b);
+    f.nodes[1].Hold();
+    Pending first;
+    int wait = 0;
+    BOOST_REQUIRE(f.service->TakeLookupToken("10.0.0.1", wait));
+    f.service->Lookup(Parse(a), "10.0.0.1", first.reply());
+    f.nodes[1].WaitForHeld(1);
+    Answer busy = f.Lookup(b);
+    BOOST_CHECK_EQUAL(busy.http, 503);
+    BOOST_CHECK_EQUAL(Key(busy), "busy");
+    UniValue status = f.service->Status();
+    BOOST_CHECK_EQUAL(status["nodes"][1]["queue"].get_int(), 0);
+    f.nodes[1].Release();
+    BOOST_CHECK_EQUAL(first.get().http, 200);
+    BOOST_CHECK_EQUAL(f.service->FailedLookupWait("10.0.0.1"), 0); // found and busy lookups gave their tokens back
+}
+
+BOOST_AUTO_TEST_CASE(a_claim_of_a_code_no_node_knows_is_a_failed_lookup_and_is_not_kept)
+{
+    Config config = TestConfig();
+    config.limits.failed_lookups_per_minute = 2;
+    ServiceFixture f(config);
+    BOOST_CHECK_EQUAL(Key(f.Claim(NewCode(), ADDRESS, "10.7.7.7")), "unknown_code");
+    BOOST_CHECK_EQUAL(Key(f.Claim(NewCode(), ADDRESS, "10.7.7.7")), "unknown_code");
+    BOOST_CHECK_GT(f.service->FailedLookupWait("10.7.7.7"), 0);
+    BOOST_CHECK_EQUAL(f.service->Status()["claims_active"].get_int(), 0);
+}
+
 BOOST_AUTO_TEST_CASE(an_unknown_code_is_not_called_unknown_while_a_node_is_silent)
 {
     ServiceFixture f(TestConfig(2));

@@ -89,7 +89,8 @@ std::string SegwitPrefix(const std::string& text)
     std::string low = text;
     std::transform(low.begin(), low.end(), low.begin(), [](char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; });
     size_t separator = low.rfind('1');
-    if (separator == std::string::npos || separator == 0 || separator + 7 > low.size()) return "";
+    // At least the witness version and the 6-symbol checksum after the '1'.
+    if (separator == std::string::npos || separator == 0 || separator + 8 > low.size()) return "";
     std::string hrp = low.substr(0, separator);
     std::vector<uint8_t> values;
     for (char c : hrp) values.push_back(static_cast<uint8_t>(c) >> 5);

@@ -10,6 +10,8 @@
 
 #include <algorithm>
 
+#include <arpa/inet.h>
+
 namespace giftcode::claim {
 
 const char* const CONTENT_SECURITY_POLICY =
@@ -88,12 +90,35 @@ Api::Api(const Config& config, ClaimService& service) : m_config(config), m_serv
 std::string Api::ClientOf(const HttpRequest& request) const
 {
     const auto& proxies = m_config.trusted_proxies;
-    if (std::find(proxies.begin(), proxies.end(), request.peer) == proxies.end()) return request.peer;
+    if (std::find(proxies.begin(), proxies.end(), request.peer) == proxies.end()) return ClientKey(request.peer);
     std::string forwarded = Header(request, "x-forwarded-for");
-    if (forwarded.empty()) return request.peer;
+    if (forwarded.empty()) return ClientKey(request.peer);
     size_t comma = forwarded.rfind(',');
     std::string last = Trim(comma == std::string::npos ? forwarded : forwarded.substr(comma + 1));
-    return last.empty() ? request.peer : last;
+    return ClientKey(last.empty() ? request.peer : last);
+}
+
+std::string ClientKey(const std::string& address)
+{
+    in6_addr ipv6{};
+    if (inet_pton(AF_INET6, address.c_str(), &ipv6) != 1) return address;
+    // One IPv6 subscriber holds a whole /64: it is one client.
+    std::fill(ipv6.s6_addr + 8, ipv6.s6_addr + 16, 0);
+    char text[INET6_ADDRSTRLEN];
+    inet_ntop(AF_INET6, &ipv6, text, sizeof(text));
+    return std::string(text) + "/64";
+}
+
+std::string CanonicalAddress(const std::string& address)
+{
+    // Bech32 is case-insensitive and written in lower case; base58 is not.
+    bool upper = !address.empty() && std::all_of(address.begin(), address.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    });
+    std::string lower = address;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    bool segwit = lower.rfind("mona1", 0) == 0 || lower.rfind("tmona1", 0) == 0 || lower.rfind("rmona1", 0) == 0;
+    return upper && segwit ? lower : address;
 }
 
 bool Api::SameOrigin(const HttpRequest& request) const
@@ -166,23 +191,23 @@ void Api::Post(const std::string& path, const HttpRequest& request, Respond resp
     const std::string* code_text = text("code");
     const std::string* address = path == "/api/claim" ? text("address") : nullptr;
     if (!code_text || (path == "/api/claim" && !address)) return respond(ErrorResponse(ServerError("bad_request")));
-    int wait = m_service.FailedLookupWait(client);
-    if (wait > 0) return respond(ErrorResponse(ServerError("rate_limited", wait)));
+    int wait = 0;
+    if (!m_service.TakeLookupToken(client, wait)) return respond(ErrorResponse(ServerError("rate_limited", wait)));
     Result<ParsedCode> parsed = ParseCode(*code_text, m_config.network);
     // The request's copy of the code is not needed past this point.
     WipeString(const_cast<std::string&>(*code_text));
-    if (!parsed.ok()) {
-        m_service.ChargeFailedLookup(client);
-        return respond(ErrorResponse(CodeError(parsed.status())));
-    }
+    if (!parsed.ok()) return respond(ErrorResponse(CodeError(parsed.status()))); // the token stays taken
     const std::string id = parsed->Id().ShortHex();
     auto reply = [respond, id](Answer answer) { respond(JsonResponse(answer, id)); };
     if (path == "/api/lookup") return m_service.Lookup(parsed.value(), client, reply);
 
     AddressCheck check = CheckAddress(*address, m_config.network);
-    if (check == AddressCheck::kInvalid) return respond(ErrorResponse(InvalidAddress(), id));
-    if (check == AddressCheck::kWrongNetwork) return respond(ErrorResponse(ServerError("address_wrong_network"), id));
-    m_service.Claim(parsed.value(), *address, client, reply);
+    if (check != AddressCheck::kValid) {
+        m_service.RefundLookupToken(client);
+        if (check == AddressCheck::kInvalid) return respond(ErrorResponse(InvalidAddress(), id));
+        return respond(ErrorResponse(ServerError("address_wrong_network"), id));
+    }
+    m_service.Claim(parsed.value(), CanonicalAddress(*address), client, reply);
 }
 
 } // namespace giftcode::claim

@@ -44,6 +44,12 @@ constexpr size_t MAX_BODY = 4096;
 //! The content security policy of every response.
 extern const char* const CONTENT_SECURITY_POLICY;
 
+//! The rate limits' key for a client address: the address, or for IPv6 its /64.
+std::string ClientKey(const std::string& address);
+
+//! The form of a valid address the claim is kept under: bech32 in lower case.
+std::string CanonicalAddress(const std::string& address);
+
 class Api {
 public:
     Api(const Config& config, ClaimService& service);

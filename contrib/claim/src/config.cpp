@@ -65,6 +65,9 @@ const std::vector<Option>& Options()
              int port = 0;
              if (!SetInt(port, v.substr(colon + 1), 1, 65535).empty()) return "port must be from 1 to 65535";
              c.listen_host = v.substr(0, colon);
+             if (c.listen_host.size() > 2 && c.listen_host.front() == '[' && c.listen_host.back() == ']') {
+                 c.listen_host = c.listen_host.substr(1, c.listen_host.size() - 2);
+             }
              c.listen_port = static_cast<uint16_t>(port);
              return "";
          }},
@@ -230,6 +233,8 @@ std::optional<Config> ParseConfig(const std::string& text, const std::string& na
         if (password && (node.user.empty() || node.password_file.empty())) return fail(which + "user needs password_file, and password_file needs user");
     }
     if (config.retry_min_ms > config.retry_max_ms) return fail("retry_min_ms is above retry_max_ms");
+    // Behind a proxy the Host header says nothing of the origin browsers use.
+    if (!config.trusted_proxies.empty() && config.public_origin.empty()) return fail("trusted_proxy needs public_origin");
     return config;
 }
 

@@ -86,10 +86,14 @@ ApiError ServerError(const std::string& key, std::optional<int> retry_after)
     return ApiError{500, key, std::nullopt, retry_after};
 }
 
+//! The node's answer while it starts (src/rpc/protocol.h, RPC_IN_WARMUP):
+//! it changed nothing, like no answer at all.
+constexpr int RPC_NODE_IN_WARMUP = -28;
+
 bool IsRetryableRpcCode(int rpc_code)
 {
     return rpc_code == RPC_NODE_IN_INITIAL_DOWNLOAD || rpc_code == RPC_GIFTCODE_FUNDS_PENDING ||
-           rpc_code == RPC_NODE_DATABASE_ERROR;
+           rpc_code == RPC_NODE_DATABASE_ERROR || rpc_code == RPC_NODE_IN_WARMUP;
 }
 
 ApiError NodeError(int rpc_code)
@@ -97,6 +101,7 @@ ApiError NodeError(int rpc_code)
     std::optional<StatusCode> reason = ReasonFor(rpc_code);
     std::optional<int> retry_after;
     if (IsRetryableRpcCode(rpc_code)) retry_after = 5;
+    if (rpc_code == RPC_NODE_IN_WARMUP) return ApiError{503, "node_unavailable", rpc_code, retry_after};
     if (!reason) return ApiError{502, "node_error", rpc_code, retry_after};
     return ApiError{HttpStatusFor(*reason), StatusCodeName(*reason), rpc_code, retry_after};
 }

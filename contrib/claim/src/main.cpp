@@ -1,9 +1,10 @@
 // giftcode-claim: the claim server (doc/claim.md). libevent's evhttp serves
 // HTTP on one thread; the API hands requests that need a node to the claim
 // service's workers, whose answers come back to the event thread through a
-// queue and a wake-up event. A request whose client went away before its
-// answer is forgotten with its connection.
+// queue and a wake-up event. A request whose connection libevent closes
+// before its answer is forgotten with it (libevent frees it).
 #include "api.h"
+#include "assets.h"
 #include "config.h"
 #include "log.h"
 #include "node.h"
@@ -82,6 +83,17 @@ const char* MethodName(evhttp_cmd_type command)
     return "OTHER";
 }
 
+//! The path for the access log: the page's files and the API's paths as
+//! they are, anything else as "-" (a mistyped claim URL may hold a code).
+std::string LoggedPath(const std::string& uri)
+{
+    std::string path = uri.substr(0, uri.find('?'));
+    for (const char* known : {"/api/status", "/api/lookup", "/api/claim", "/api/address"}) {
+        if (path == known) return path;
+    }
+    return FindAsset(path) ? path : "-";
+}
+
 //! Requests waiting for their answer, by token; touched only on the event
 //! thread except `m_ready`, which the workers fill.
 class Bridge {
@@ -122,7 +134,7 @@ private:
         }
         evbuffer* input = evhttp_request_get_input_buffer(raw);
         size_t length = evbuffer_get_length(input);
-        if (length > 0 && length <= 64 * 1024) {
+        if (length > 0 && length <= 1024 * 1024) {
             request.body.resize(length);
             evbuffer_remove(input, &request.body[0], length);
         } else if (length > 0) {
@@ -131,7 +143,7 @@ private:
 
         uint64_t token = m_next++;
         m_pending[token] = Pending{raw, connection, std::chrono::steady_clock::now(), request.method,
-                                   request.uri.substr(0, request.uri.find('?')), m_api.ClientOf(request)};
+                                   LoggedPath(request.uri), m_api.ClientOf(request)};
         m_by_connection[connection].insert(token);
         evhttp_connection_set_closecb(connection, &Bridge::OnClose, this);
         m_api.Handle(request, [this, token](HttpResponse response) { Post(token, std::move(response)); });
@@ -258,10 +270,12 @@ int main(int argc, char** argv)
     event_base* base = event_base_new();
     evhttp* http = evhttp_new(base);
     evhttp_set_max_headers_size(http, 16 * 1024);
-    evhttp_set_max_body_size(http, 64 * 1024);
+    // Bodies up to 1 MiB are read and refused by the API (over 4 KiB) with
+    // its own headers; only what libevent refuses itself (a larger body,
+    // headers over 16 KiB) gets libevent's plain answer.
+    evhttp_set_max_body_size(http, 1024 * 1024);
     evhttp_set_timeout(http, 60);
-    evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-                                         EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+    evhttp_set_allowed_methods(http, 0xffff);
     if (!evhttp_bind_socket_with_handle(http, config->listen_host.c_str(), config->listen_port)) {
         std::fprintf(stderr, "giftcode-claim: cannot listen on %s:%u\n", config->listen_host.c_str(), config->listen_port);
         return 1;

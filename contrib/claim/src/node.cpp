@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <cerrno>
+#include <climits>
 #include <chrono>
 #include <cstring>
 #include <fcntl.h>
@@ -103,9 +104,11 @@ public:
 
     NodeReply Call(const std::string& method, const UniValue& params) override
     {
-        NodeReply reply = CallOnce(method, params);
+        // One deadline for the call, a second try after a new cookie included.
+        const auto deadline = SteadyClock::now() + std::chrono::milliseconds(m_node.timeout_ms);
+        NodeReply reply = CallOnce(method, params, deadline);
         if (reply.failure == NodeFailure::kUnauthorized && !m_node.cookie_file.empty() && ReloadCookie()) {
-            reply = CallOnce(method, params);
+            reply = CallOnce(method, params, deadline);
         }
         return reply;
     }
@@ -122,23 +125,25 @@ private:
         return true;
     }
 
-    NodeReply CallOnce(const std::string& method, const UniValue& params)
+    NodeReply CallOnce(const std::string& method, const UniValue& params, SteadyClock::time_point deadline)
     {
-        const auto deadline = SteadyClock::now() + std::chrono::milliseconds(m_node.timeout_ms);
         UniValue request(UniValue::VOBJ);
         request.pushKV("jsonrpc", "1.0");
         request.pushKV("id", "claim");
         request.pushKV("method", method);
         request.pushKV("params", params);
         std::string body = request.write();
+        // HTTP/1.0: one answer, never chunked, then the connection closes.
+        std::string host = m_node.host.find(':') == std::string::npos ? m_node.host : "[" + m_node.host + "]";
         std::string message;
+        message.reserve(512 + m_authorization.size() + body.size());
+        message += "POST " + m_node.path + " HTTP/1.0\r\nHost: " + host + ":" + std::to_string(m_node.port) + "\r\n";
         {
             std::lock_guard<std::mutex> lock(m_mutex);
-            message = "POST " + m_node.path + " HTTP/1.1\r\nHost: " + m_node.host + ":" + std::to_string(m_node.port) +
-                      "\r\nAuthorization: Basic " + m_authorization +
-                      "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
-                      std::to_string(body.size()) + "\r\n\r\n";
+            message += "Authorization: Basic ";
+            message += m_authorization;
         }
+        message += "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
         message += body;
         Wipe(body);
         NodeReply reply = Exchange(message, deadline);
@@ -276,12 +281,19 @@ NodeReply InterpretHttpReply(int status, const std::string& body)
     NodeReply reply;
     if (error.isObject()) {
         const UniValue& code = error["code"];
-        if (!code.isNum()) return Failure(NodeFailure::kBadReply, "a JSON-RPC error without a code");
-        reply.error_code = code.get_int();
+        errno = 0;
+        char* end = nullptr;
+        long long number = code.isNum() ? std::strtoll(code.getValStr().c_str(), &end, 10) : 0;
+        if (!code.isNum() || *end != '\0' || errno != 0 || number < INT_MIN || number > INT_MAX) {
+            return Failure(NodeFailure::kBadReply, "a JSON-RPC error without a whole-number code");
+        }
+        reply.error_code = static_cast<int>(number);
         reply.error_message = error["message"].isStr() ? error["message"].get_str() : "";
         return reply;
     }
     if (status != 200) return Failure(NodeFailure::kBadReply, "HTTP " + std::to_string(status) + " without a JSON-RPC error");
+    // Every method called here answers an object.
+    if (!answer["result"].isObject()) return Failure(NodeFailure::kBadReply, "HTTP 200 without a result object");
     reply.result = answer["result"];
     return reply;
 }

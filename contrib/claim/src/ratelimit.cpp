@@ -61,6 +61,13 @@ bool RateLimiter::Take(const std::string& client, Clock::time_point now, int& re
     return true;
 }
 
+void RateLimiter::Refund(const std::string& client)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    auto it = m_buckets.find(client);
+    if (it != m_buckets.end()) it->second.tokens = std::min(m_capacity, it->second.tokens + 1.0);
+}
+
 size_t RateLimiter::clients() const
 {
     std::lock_guard<std::mutex> lock(m_mutex);

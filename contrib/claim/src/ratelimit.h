@@ -1,7 +1,8 @@
 // Per-client rate limits: a token bucket per client (an IP address) that
 // refills at `per_minute` tokens a minute up to `per_minute`. The claim
-// server keeps two: failed lookups (checked before a lookup, charged when it
-// fails) and new claims. The table holds at most `max_clients` clients; the
+// server keeps two: failed lookups (a token is taken before a code is looked
+// up or claimed, so parallel requests cannot pass together, and given back
+// when the code turns out to exist) and new claims. The table holds at most `max_clients` clients; the
 // one seen least recently is forgotten first, so a flood of client addresses
 // costs bounded memory (and at worst gives a forgotten client a full bucket).
 //
@@ -31,6 +32,8 @@ public:
     //! Takes a token if there is one: true if taken, else false and
     //! `retry_after` set.
     bool Take(const std::string& client, Clock::time_point now, int& retry_after);
+    //! Gives back a token taken for something that turned out not to count.
+    void Refund(const std::string& client);
 
     size_t clients() const;
 

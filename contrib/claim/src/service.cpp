@@ -37,6 +37,13 @@ void WipeString(std::string& text)
     text.clear();
 }
 
+bool IsTxid(const UniValue& value)
+{
+    if (!value.isStr() || value.get_str().size() != 64) return false;
+    const std::string& text = value.get_str();
+    return std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
 UniValue NullOr(const UniValue& value) { return value.isNull() ? UniValue(UniValue::VNULL) : value; }
 
 } // namespace
@@ -197,7 +204,12 @@ void ClaimService::Send(Replies& replies)
 
 int ClaimService::FailedLookupWait(const std::string& client) { return m_failed_lookups.RetryAfter(client, Clock::now()); }
 
-void ClaimService::ChargeFailedLookup(const std::string& client) { m_failed_lookups.Charge(client, Clock::now()); }
+void ClaimService::RefundLookupToken(const std::string& client) { m_failed_lookups.Refund(client); }
+
+bool ClaimService::TakeLookupToken(const std::string& client, int& retry_after)
+{
+    return m_failed_lookups.Take(client, Clock::now(), retry_after);
+}
 
 UniValue ClaimService::ClaimValue(const ClaimRecord& record) const
 {
@@ -249,6 +261,7 @@ void ClaimService::Lookup(const ParsedCode& code, const std::string& client, Rep
         known.body.pushKV("code", record->second.code_view);
         known.body.pushKV("claim", ClaimValue(record->second));
         lock.unlock();
+        m_failed_lookups.Refund(client);
         return reply(std::move(known));
     }
     auto owner = m_owner.find(id);
@@ -256,7 +269,10 @@ void ClaimService::Lookup(const ParsedCode& code, const std::string& client, Rep
     ParsedCode copy = code;
     bool queued = Enqueue(lane, [this, lane, copy, client, reply] { LookupOn(lane, copy, client, false, reply); }, false);
     lock.unlock();
-    if (!queued) reply(ErrorAnswer(ServerError("busy", 2)));
+    if (!queued) {
+        m_failed_lookups.Refund(client);
+        reply(ErrorAnswer(ServerError("busy", 2)));
+    }
 }
 
 void ClaimService::LookupOn(size_t index, const ParsedCode& code, const std::string& client, bool unanswered, Reply reply)
@@ -268,6 +284,10 @@ void ClaimService::LookupOn(size_t index, const ParsedCode& code, const std::str
     NodeReply node = m_lanes[index]->rpc->Call("getgiftcode", params);
     params = UniValue(UniValue::VARR);
     const CodeId id = code.Id();
+    if (node.ok() && !node.result.isObject()) {
+        node.failure = NodeFailure::kBadReply;
+        node.detail = "getgiftcode answered without an object";
+    }
 
     std::optional<Answer> answer;
     {
@@ -275,6 +295,10 @@ void ClaimService::LookupOn(size_t index, const ParsedCode& code, const std::str
         m_lanes[index]->reachable = node.answered();
         bool owner_known = m_owner.count(id) > 0;
         bool more = !owner_known && index + 1 < m_lanes.size();
+        bool unknown = node.answered() && !node.ok() && *node.error_code == RPC_GIFTCODE_UNKNOWN;
+        if (!node.answered()) {
+            Log("node " + std::to_string(index + 1) + ": lookup got no answer (" + NodeFailureName(node.failure) + ": " + node.detail + ")");
+        }
         if (node.ok()) {
             m_owner[id] = index;
             auto record = m_records.find(id);
@@ -284,23 +308,23 @@ void ClaimService::LookupOn(size_t index, const ParsedCode& code, const std::str
             found.body.pushKV("code", HolderView(node.result));
             found.body.pushKV("claim", ClaimOf(id));
             answer = std::move(found);
-        } else if (node.answered() && *node.error_code == RPC_GIFTCODE_UNKNOWN && more) {
+        } else if ((unknown || !node.answered()) && more) {
+            // The next node, as a new request: a lookup never goes ahead of
+            // claims or past the queue's bound.
             ParsedCode copy = code;
-            Enqueue(index + 1, [this, index, copy, client, unanswered, reply] { LookupOn(index + 1, copy, client, unanswered, reply); }, true);
-        } else if (node.answered() && *node.error_code == RPC_GIFTCODE_UNKNOWN && unanswered) {
+            bool silent = unanswered || !node.answered();
+            if (!Enqueue(index + 1, [this, index, copy, client, silent, reply] { LookupOn(index + 1, copy, client, silent, reply); }, false)) {
+                answer = ErrorAnswer(ServerError("busy", 2));
+            }
+        } else if (!node.answered() || (unknown && unanswered)) {
             answer = ErrorAnswer(ServerError("node_unavailable", 2));
-        } else if (node.answered()) {
-            if (*node.error_code == RPC_GIFTCODE_UNKNOWN) m_failed_lookups.Charge(client, Clock::now());
-            answer = ErrorAnswer(NodeError(*node.error_code));
-        } else if (more) {
-            Log("node " + std::to_string(index + 1) + ": lookup got no answer (" + NodeFailureName(node.failure) + ": " + node.detail + ")");
-            ParsedCode copy = code;
-            Enqueue(index + 1, [this, index, copy, client, reply] { LookupOn(index + 1, copy, client, true, reply); }, true);
         } else {
-            Log("node " + std::to_string(index + 1) + ": lookup got no answer (" + NodeFailureName(node.failure) + ": " + node.detail + ")");
-            answer = ErrorAnswer(ServerError("node_unavailable", 2));
+            answer = ErrorAnswer(NodeError(*node.error_code));
         }
     }
+    // The lookup's failed-lookup token is kept only when no node knows the code.
+    bool failed = answer && answer->body["error"]["key"].isStr() && answer->body["error"]["key"].get_str() == "unknown_code";
+    if (answer && !failed) m_failed_lookups.Refund(client);
     if (answer) reply(std::move(*answer));
 }
 
@@ -352,6 +376,8 @@ void ClaimService::Claim(const ParsedCode& code, const std::string& address, con
 {
     const CodeId id = code.Id();
     std::optional<Answer> now;
+    bool holds_token = false; // the new claim keeps the failed-lookup token until it ends
+    std::string log;
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         auto it = m_records.find(id);
@@ -374,7 +400,7 @@ void ClaimService::Claim(const ParsedCode& code, const std::string& address, con
             auto owner = m_owner.find(id);
             size_t lane = owner == m_owner.end() ? 0 : owner->second;
             int retry_after = 0;
-            if (Full(lane)) {
+            if (Full(lane) || (it == m_records.end() && m_records.size() >= MAX_RECORDS)) {
                 now = ErrorAnswer(ServerError("busy", 2));
             } else if (!m_claims.Take(client, Clock::now(), retry_after)) {
                 now = ErrorAnswer(ServerError("rate_limited", retry_after));
@@ -383,6 +409,7 @@ void ClaimService::Claim(const ParsedCode& code, const std::string& address, con
                 record.generation = m_next_id++;
                 record.code = code;
                 record.address = address;
+                record.client = client;
                 record.started_at = UnixNow();
                 record.node = lane;
                 uint64_t generation = record.generation;
@@ -390,11 +417,15 @@ void ClaimService::Claim(const ParsedCode& code, const std::string& address, con
                 assert(queued);
                 (void)queued;
                 ClaimRecord& stored = m_records[id] = std::move(record);
-                Log("claim " + id.ShortHex() + ": sent to node " + std::to_string(lane + 1));
+                ++m_active;
+                holds_token = true;
+                log = "claim " + id.ShortHex() + ": sent to node " + std::to_string(lane + 1);
                 now = Wait(stored, id, reply);
             }
         }
     }
+    if (!log.empty()) Log(log);
+    if (!holds_token) m_failed_lookups.Refund(client);
     if (now) reply(std::move(*now));
 }
 
@@ -429,6 +460,10 @@ void ClaimService::Attempt(const CodeId& id, uint64_t generation)
         assert(it != m_records.end() && it->second.generation == generation);
         ClaimRecord& record = it->second;
         const std::string what = "claim " + id.ShortHex() + " (try " + std::to_string(record.attempts) + "): ";
+        if (node.ok() && !IsTxid(node.result["txid"])) {
+            node.failure = NodeFailure::kBadReply;
+            node.detail = "redeemgiftcode answered without a txid";
+        }
         if (node.ok()) {
             record.state = ClaimState::kDone;
             record.txid = node.result["txid"].isStr() ? node.result["txid"].get_str() : "";
@@ -440,11 +475,18 @@ void ClaimService::Attempt(const CodeId& id, uint64_t generation)
             Finish(record, id, replies);
         } else if (node.answered()) {
             int code = *node.error_code;
-            bool more = m_owner.count(id) == 0 && index + 1 < m_lanes.size();
-            if (code == RPC_GIFTCODE_UNKNOWN && more) {
-                record.node = index + 1;
+            // Only one wallet holds a code: after -404 the claim goes to the
+            // node known to hold it, else to the next one; it fails only
+            // when the holder, or the last node, says so.
+            auto owner = m_owner.find(id);
+            std::optional<size_t> next;
+            if (owner != m_owner.end() && owner->second != index) next = owner->second;
+            if (owner == m_owner.end() && index + 1 < m_lanes.size()) next = index + 1;
+            if (code == RPC_GIFTCODE_UNKNOWN && next) {
+                record.node = *next;
                 record.state = ClaimState::kQueued;
-                Enqueue(index + 1, [this, id, generation] { Attempt(id, generation); }, true);
+                Log(what + "node " + std::to_string(index + 1) + " does not know it; sent to node " + std::to_string(*next + 1));
+                Enqueue(*next, [this, id, generation] { Attempt(id, generation); }, true);
             } else if (IsRetryableRpcCode(code)) {
                 record.last_answer = NodeError(code);
                 Log(what + "node answered " + std::to_string(code) + ", nothing changed");
@@ -475,6 +517,8 @@ void ClaimService::ScheduleRetry(ClaimRecord& record, const CodeId& id)
         std::lock_guard<std::mutex> lock(m_mutex);
         auto it = m_records.find(id);
         if (it == m_records.end() || it->second.generation != generation || it->second.state != ClaimState::kRetrying) return;
+        auto owner = m_owner.find(id);
+        if (owner != m_owner.end()) it->second.node = owner->second;
         it->second.state = ClaimState::kQueued;
         Enqueue(it->second.node, [this, id, generation] { Attempt(id, generation); }, true);
     });
@@ -483,9 +527,17 @@ void ClaimService::ScheduleRetry(ClaimRecord& record, const CodeId& id)
 void ClaimService::Finish(ClaimRecord& record, const CodeId& id, Replies& replies)
 {
     record.code.reset();
+    --m_active;
     Answer answer = FinishedAnswer(record);
     for (Waiter& waiter : record.waiters) replies.emplace_back(std::move(waiter.reply), answer);
     record.waiters.clear();
+    bool unknown = record.state == ClaimState::kFailed && record.error && record.error->key == "unknown_code";
+    if (!unknown) m_failed_lookups.Refund(record.client);
+    if (unknown) {
+        // A code no node knows: nothing for a page to find again.
+        m_records.erase(id);
+        return;
+    }
     uint64_t generation = record.generation;
     At(Clock::now() + std::chrono::seconds(m_config.keep_finished_s), [this, id, generation] {
         std::lock_guard<std::mutex> lock(m_mutex);
@@ -511,9 +563,7 @@ UniValue ClaimService::Status()
         nodes.push_back(node);
     }
     status.pushKV("nodes", nodes);
-    int active = 0;
-    for (const auto& [id, record] : m_records) active += Active(record.state) ? 1 : 0;
-    status.pushKV("claims_active", active);
+    status.pushKV("claims_active", static_cast<uint64_t>(m_active));
     return status;
 }
 

@@ -69,6 +69,9 @@ Answer ErrorAnswer(const ApiError& error);
 
 class ClaimService {
 public:
+    //! Claims kept at once, under way or finished; past it, new claims are busy.
+    static constexpr size_t MAX_RECORDS = 100000;
+
     //! `nodes[i]` talks to config.nodes[i].
     ClaimService(const Config& config, std::vector<std::unique_ptr<NodeRpc>> nodes);
     ~ClaimService();
@@ -82,10 +85,15 @@ public:
     //! The queues and claims, for /api/status.
     UniValue Status();
 
-    //! 0 when `client` may look up a code now, else seconds to wait.
+    //! Takes one of `client`'s failed-lookup tokens before a lookup or claim
+    //! (false, with the seconds to wait, when none is left). Lookup and Claim
+    //! give it back unless no node knows the code; a code refused before the
+    //! node keeps it.
+    bool TakeLookupToken(const std::string& client, int& retry_after);
+    //! Gives back a token taken for a request that went no further.
+    void RefundLookupToken(const std::string& client);
+    //! 0 when `client` has a failed-lookup token now, else seconds to wait.
     int FailedLookupWait(const std::string& client);
-    //! Counts a failed lookup of `client` (a code refused before the node).
-    void ChargeFailedLookup(const std::string& client);
 
     //! Stops the workers; later requests are answered `busy`.
     void Stop();
@@ -99,6 +107,7 @@ private:
         uint64_t generation{0};
         std::optional<ParsedCode> code; //!< wiped once finished
         std::string address;
+        std::string client;             //!< holds a failed-lookup token until the claim ends
         ClaimState state{ClaimState::kQueued};
         int attempts{0};
         int64_t started_at{0};
@@ -153,7 +162,8 @@ private:
     bool m_stopping{false};
     uint64_t m_next_id{1};
     std::vector<std::unique_ptr<Lane>> m_lanes;
-    std::map<CodeId, ClaimRecord> m_records;
+    std::map<CodeId, ClaimRecord> m_records; //!< at most MAX_RECORDS
+    size_t m_active{0};                      //!< records of claims under way
     std::map<CodeId, size_t> m_owner; //!< which node issued a code, once known
     std::multimap<Clock::time_point, std::function<void()>> m_timers;
     std::condition_variable m_timer_wake;
