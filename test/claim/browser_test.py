@@ -5,7 +5,8 @@ proves what a holder would notice:
 
   a  a claim URL opens the code (in every spelling the page accepts, and
      from the code box), the fragment leaves the address bar, the claim pays
-     with the node's txid, and the page follows it to "confirmed";
+     with the node's txid, and the page follows it to "confirmed"; amounts
+     show all 8 decimals, exactly up to the money range;
   b  a double click, a second tab and a reload in the middle of a claim make
      exactly one payment;
   c  a code paid before shows "already claimed", with when and the txid;
@@ -21,7 +22,11 @@ proves what a holder would notice:
   i  a Japanese browser gets the Japanese page, and the switch works;
   j  every response carries the content security policy, and the browser
      logged no CSP violation and no script error in any scenario;
-  k  past the server's rate limits the page says so, with the wait.
+  k  past the server's rate limits the page says so, with the wait;
+  l  a claim of another address that a lookup names while the page follows
+     its own claim is never shown as the page's outcome (failed, paid or
+     under way), whatever the server sends, while its own address in
+     another case is its own.
 
 Run it with Debian's Python (which has Selenium):
 
@@ -182,7 +187,9 @@ class Standin:
             raise RuntimeError("the stand-in node did not start: %r (see %s)" % (line, self.log))
         self.port = int(line)
         self.base = "http://127.0.0.1:%d" % self.port
-        self.rpc = standin_node.RpcClient(self.base + "/wallet/gifts", "claim", self.password)
+        self.rpc_user = "claim"
+        self.wallet_url = self.base + "/wallet/gifts"
+        self.rpc = standin_node.RpcClient(self.wallet_url, self.rpc_user, self.password)
 
     def control(self, body=None):
         return standin_node.control(self.base, body)
@@ -203,7 +210,10 @@ class Standin:
 
 
 class ClaimServer:
-    def __init__(self, binary, tmp, name, standin, connections=4, queue=64, timeout_ms=8000,
+    """giftcode-claim in front of `node`: the stand-in, or anything else with
+    a `wallet_url`, an `rpc_user` and a `password_file` (a real node)."""
+
+    def __init__(self, binary, tmp, name, node, connections=4, queue=64, timeout_ms=8000,
                  failed_lookups_per_minute=10000, claims_per_minute=10000):
         self.name = name
         self.port = free_port()
@@ -223,9 +233,9 @@ class ClaimServer:
                 "clients = 100",
                 "",
                 "[node]",
-                "url = %s/wallet/gifts" % standin.base,
-                "user = claim",
-                "password_file = %s" % standin.password_file,
+                "url = %s" % node.wallet_url,
+                "user = %s" % node.rpc_user,
+                "password_file = %s" % node.password_file,
                 "connections = %d" % connections,
                 "queue = %d" % queue,
                 "timeout_ms = %d" % timeout_ms,
@@ -252,6 +262,14 @@ class ClaimServer:
 
     def api(self, path, body):
         return http("POST", self.base + path, body)
+
+
+def note_missing_japanese_font():
+    fonts = subprocess.run(["fc-list", ":lang=ja"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                           universal_newlines=True).stdout if shutil.which("fc-list") else ""
+    if not fonts.strip():
+        print("note: no Japanese font is installed (fonts-ipafont-gothic, fonts-noto-cjk): "
+              "the ja-*.png screenshots will show empty boxes", flush=True)
 
 
 def tail(path, lines=30):
@@ -436,7 +454,7 @@ def scenario_claim_url(ctx):
     page.wait_state("ready")
     assert_equal(page.driver.execute_script("return location.hash"), "", "the fragment after the lookup")
     assert "#" not in page.driver.current_url, page.driver.current_url
-    assert_equal(page.text("amount"), "1.5 MONA", "the amount shown")
+    assert_equal(page.text("amount"), "1.50000000 MONA", "the amount shown")
     assert page.text("expires") and page.text("expires") != ctx.ui("expires_never"), page.text("expires")
     assert_equal(page.text("state-text"), ctx.ui("state_ready"), "the state text")
     assert page.attr("claim-button", "disabled"), "the claim button is enabled without an address"
@@ -453,7 +471,7 @@ def scenario_claim_url(ctx):
     page.click("claim-button")
     page.wait_state("claimed")
     assert_equal(page.text("expires"), expires, "the expiry shown once claimed")
-    assert_equal(page.text("amount"), "1.5 MONA", "the amount shown once claimed")
+    assert_equal(page.text("amount"), "1.50000000 MONA", "the amount shown once claimed")
     assert_equal(page.text("code-state"), ctx.ui("code_state_redeemed"), "the code's state once claimed")
     paid = standin.code(code["id"])
     assert_equal(page.text("txid"), paid["txid"], "the txid shown")
@@ -476,7 +494,7 @@ def scenario_claim_url(ctx):
 
 
 def scenario_url_forms(ctx):
-    """a: every spelling of a claim URL, and the code box (typed and pasted)."""
+    """a: every spelling of a claim URL, the code box (typed and pasted), amounts."""
     server, page, standin = ctx.server("main"), ctx.browser("en"), ctx.standin
     code = standin.create("0.25")
     text = code["code"]
@@ -492,7 +510,7 @@ def scenario_url_forms(ctx):
     for form in forms:
         page.open(server.base + "/#" + form)
         page.wait_state("ready")
-        assert_equal(page.text("amount"), "0.25 MONA", "the amount for #%s" % form)
+        assert_equal(page.text("amount"), "0.25000000 MONA", "the amount for #%s" % form)
         assert_equal(page.driver.execute_script("return location.hash"), "", "the fragment of #%s" % form)
 
     # The code box: a pasted claim URL, then a code typed in lower case.
@@ -515,6 +533,14 @@ def scenario_url_forms(ctx):
     page.driver.find_element(By.ID, "code-input").send_keys(Keys.ENTER)
     page.wait_state("ready")
     assert_equal(standin.payments(code["id"]), 0, "payments")
+
+    # Amounts show all 8 decimals; the last is exact where a double could
+    # not tell it from its neighbours.
+    for amount, shown in (("0.00000546", "0.00000546 MONA"), ("1234.5", "1,234.50000000 MONA"),
+                          ("105119999.99999901", "105,119,999.99999901 MONA")):
+        page.open(server.base + "/#" + standin.create(amount)["code"])
+        page.wait_state("ready")
+        assert_equal(page.text("amount"), shown, "the amount of a code of %s" % amount)
 
 
 def scenario_double_click(ctx):
@@ -871,6 +897,95 @@ def scenario_japanese(ctx):
     assert_equal(page.text("message"), ctx.error("wrong_network", "ja"), "the wrong-network message")
 
 
+# Put before the page's own script by the browser (so the page's content
+# security policy does not apply to it): once the page has sent a claim,
+# every lookup answer names FORGED, a claim of another address, instead of
+# the server's; and the states the page goes through are kept in
+# window.pageStates.
+OTHER_CLAIM_SCRIPT = """
+(() => {
+  const forged = FORGED;
+  const states = window.pageStates = [];
+  new MutationObserver(() => {
+    const state = document.body && document.body.getAttribute('data-state');
+    if (state && states[states.length - 1] !== state) states.push(state);
+  }).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-state']});
+  const realFetch = window.fetch;
+  let claimSent = false;
+  window.fetch = async function (input, init) {
+    const path = String(input);
+    if (path === '/api/claim') claimSent = true;
+    const response = await realFetch.call(this, input, init);
+    if (path !== '/api/lookup' || !claimSent || response.status !== 200) return response;
+    const body = await response.json();
+    body.claim = Object.assign({}, body.claim || {}, forged);
+    return new Response(JSON.stringify(body), {status: 200, headers: response.headers});
+  };
+})();
+"""
+
+
+def scenario_other_address(ctx):
+    """l: another address's claim in a lookup is never the page's outcome."""
+    server, page, standin = ctx.server("main"), ctx.browser("en"), ctx.standin
+    other = regtest_address()
+    forgeries = {
+        "failed": {"state": "failed", "txid": None, "vout": None,
+                   "error": {"key": "insufficient_funds", "rpc_code": -6, "retry_after": None}},
+        "done": {"state": "done", "txid": "ab" * 32, "vout": 0, "error": None},
+        "sending": {"state": "sending", "txid": None, "vout": None, "error": None},
+    }
+    try:
+        # Long enough that the claim is answered 202 and followed by lookups.
+        standin.control({"delay_ms": 4500, "method": "redeemgiftcode"})
+        for name, fields in forgeries.items():
+            forged = dict(fields, address=other, attempts=1, started_at=int(time.time()), retry_at=None,
+                          replay=False)
+            script = page.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {
+                "source": OTHER_CLAIM_SCRIPT.replace("FORGED", json.dumps(forged))})
+            try:
+                code = standin.create("1")
+                # A new document, which runs the script (going from the page
+                # to its own URL with another fragment would not make one).
+                page.driver.get("about:blank")
+                open_ready(ctx, page, server, code)
+                address = regtest_address()
+                page.enter_address(address)
+                page.click("claim-button")
+                page.wait_state("claimed", timeout=30)
+                paid = standin.code(code["id"])
+                assert_equal(page.text("txid"), paid["txid"], "the txid with a forged %s claim" % name)
+                assert_equal(page.text("paid-to"), address, "the address shown with a forged %s claim" % name)
+                states = page.driver.execute_script("return window.pageStates")
+                assert "claiming" in states, states
+                assert not {"error", "already_claimed"} & set(states), "states with a forged %s claim: %s" % (
+                    name, states)
+                assert_equal(standin.payments(code["id"]), 1, "payments with a forged %s claim" % name)
+                assert_equal(standin.redeem_calls(code["id"]), 1, "redemptions asked with a forged %s claim" % name)
+            finally:
+                page.driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", script)
+
+        # The page's own address in upper case (as a wallet's QR code gives
+        # a bech32 address) comes back in lower case: still the page's claim.
+        code = standin.create("1")
+        page.driver.get("about:blank")  # a document without the script
+        open_ready(ctx, page, server, code)
+        address = regtest_address()
+        page.enter_address(address.upper())
+        page.click("claim-button")
+        assert_equal(page.wait_state("claimed", "already_claimed", "error", timeout=30), "claimed",
+                     "the page after a claim to an upper-case address")
+        assert_equal(page.text("txid"), standin.code(code["id"])["txid"], "the txid after an upper-case address")
+        assert_equal(page.text("paid-to").lower(), address, "the address shown")
+        # Followed to its confirmation as the page's own payment.
+        standin.control({"mine": 1})
+        assert_equal(page.wait_state("confirmed", "already_claimed", "error"), "confirmed",
+                     "the page after a block, for an upper-case address")
+        assert_equal(standin.payments(code["id"]), 1, "payments after an upper-case address")
+    finally:
+        standin.control({"reset": True})
+
+
 def scenario_csp(ctx):
     """j: the content security policy on every response; a clean console."""
     server = ctx.server("main")
@@ -921,6 +1036,7 @@ SCENARIOS = [
     ("h", "lost_answers", scenario_lost_answers),
     ("i", "japanese", scenario_japanese),
     ("k", "rate_limited", scenario_rate_limited),
+    ("l", "other_address", scenario_other_address),
     ("j", "csp", scenario_csp),
 ]
 
@@ -940,11 +1056,7 @@ def main():
         parser.error("no executable at %s" % args.server)
     if args.screenshots:
         os.makedirs(args.screenshots, exist_ok=True)
-        fonts = subprocess.run(["fc-list", ":lang=ja"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                               universal_newlines=True).stdout if shutil.which("fc-list") else ""
-        if not fonts.strip():
-            print("note: no Japanese font is installed (fonts-ipafont-gothic, fonts-noto-cjk): "
-                  "the ja-*.png screenshots will show empty boxes", flush=True)
+        note_missing_japanese_font()
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, on_signal)

@@ -26,6 +26,11 @@
   const CLAIM_POLL_MS = 1000;       // following a claim under way
   const ADDRESS_CHECK_DELAY_MS = 350;
   const MESSAGES_RETRY_MS = 2000;
+  const SATOSHIS_PER_MONA = 100000000n;
+  // A bech32 address in lower case. The server and the node take one in
+  // either case (a wallet's QR code carries it in upper case), and the node
+  // names it in lower case.
+  const BECH32_ADDRESS = /^[a-z]{1,83}1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{6,}$/;
 
   // Before anything else: take the code out of the address bar.
   const codeFromUrl = takeCodeFromFragment();
@@ -134,13 +139,40 @@
     }
   }
 
-  //! An amount as the node gives it (a number with 8 decimals), without
-  //! trailing zeros and with grouped thousands: "1,234.5 MONA".
+  //! An amount in satoshis (a BigInt), or null. From the amount's JSON text
+  //! when api() could keep it, exactly; else from the number, rounded to
+  //! satoshis from its whole and fractional parts, each exact in a double
+  //! (the product of the whole amount by 1e8 rounds satoshis off from about
+  //! 2^24 MONA on). Read as a double, an amount keeps its satoshis up to
+  //! 2^26 (67,108,864) MONA; as its JSON text, up to the money range.
+  function satoshisOf(amount) {
+    if (typeof amount === 'string') {
+      const decimal = /^(\d+)(?:\.(\d{1,8}))?$/.exec(amount);
+      if (decimal) return BigInt(decimal[1]) * SATOSHIS_PER_MONA + BigInt((decimal[2] || '').padEnd(8, '0'));
+    }
+    const value = Number(amount);
+    if (!Number.isFinite(value) || value < 0) return null;
+    const whole = Math.floor(value);
+    return BigInt(whole) * SATOSHIS_PER_MONA + BigInt(Math.round((value - whole) * 1e8));
+  }
+
+  //! An amount as the node gives it (MONA with 8 decimals), with all 8
+  //! decimals and grouped thousands: "1,234.50000000 MONA".
   function formatAmount(amount) {
-    const fixed = Number(amount).toFixed(8).replace(/0+$/, '').replace(/\.$/, '');
-    const parts = fixed.split('.');
-    parts[0] = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-    return parts.join('.') + ' MONA';
+    const satoshis = satoshisOf(amount);
+    if (satoshis === null) return '';
+    const digits = satoshis.toString().padStart(9, '0');
+    const whole = digits.slice(0, -8).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    return whole + '.' + digits.slice(-8) + ' MONA';
+  }
+
+  //! Whether two spellings name the same address: base58 is case-sensitive,
+  //! bech32 is not.
+  function sameAddress(a, b) {
+    if (typeof a !== 'string' || typeof b !== 'string') return false;
+    if (a === b) return true;
+    const lower = a.toLowerCase();
+    return lower === b.toLowerCase() && BECH32_ADDRESS.test(lower);
   }
 
   // --- The API ----------------------------------------------------------------
@@ -160,11 +192,21 @@
     }
     let body = null;
     try {
-      body = await response.json();
+      body = JSON.parse(await response.text(), keepAmountText);
     } catch (e) {
       body = null;
     }
     return {status: response.status, body: body};
+  }
+
+  //! JSON.parse's reviver: an `amount` stays the text the server wrote
+  //! ("1.50000000"), where the browser gives the source text, since a
+  //! double cannot hold every amount of satoshis (formatAmount reads both).
+  function keepAmountText(key, value, context) {
+    if (key === 'amount' && typeof value === 'number' && context && typeof context.source === 'string') {
+      return context.source;
+    }
+    return value;
   }
 
   function apiError(reply) {
@@ -292,29 +334,39 @@
     setState(s, 'error', failure(() => errorText(error || {key: 'node_error', rpc_code: null})));
   }
 
+  //! Whether `claim` is this page's to follow: once the page has claimed (or
+  //! followed a claim), only a claim to that very address is. A claim to
+  //! another address is someone else's, whatever the server sends with it.
+  function isOwnClaim(s, claim) {
+    return !!claim && (!s.request || sameAddress(claim.address, s.request.address));
+  }
+
   function onLookup(s, code, claim) {
     s.info = code;
-    s.claim = claim;
-    if (claim && ACTIVE_CLAIM.includes(claim.state)) {
+    // Someone else's claim is never this page's outcome, failed or paid:
+    // the code's own state below says what became of it.
+    const own = isOwnClaim(s, claim);
+    s.claim = own ? claim : null;
+    if (own && ACTIVE_CLAIM.includes(claim.state)) {
       followClaim(s, claim);
       return;
     }
-    if (claim && claim.state === 'done' && s.own &&
-        (!s.request || !claim.address || claim.address === s.request.address)) {
+    if (own && claim.state === 'done' && s.own) {
       // The claim this page sent, or followed after a reload, is paid.
       s.claimOpen = false;
       paid(s, claim.txid, claim.vout, claim.address);
       return;
     }
-    if (claim && claim.state === 'failed' && s.own && s.claimOpen) {
+    if (own && claim.state === 'failed' && s.own && s.claimOpen) {
       claimFailed(s, claim.error || {key: 'node_error', rpc_code: null});
       return;
     }
     switch (code.state) {
       case 'issued':
         if (s.own && s.claimOpen && s.request) {
-          // The server no longer knows the claim it accepted (restarted):
-          // the same request again, which the node answers at most once.
+          // The server no longer knows the claim it accepted (restarted, or
+          // it shows another address's claim): the same request again,
+          // which the node answers at most once.
           sendClaim(s);
           return;
         }
@@ -323,7 +375,7 @@
         checkAddressSoon(s);
         return;
       case 'redeemed':
-        if (s.own && (!s.request || s.request.address === code.address || !code.address)) {
+        if (s.own && (!s.request || sameAddress(code.address, s.request.address))) {
           s.claimOpen = false;
           paid(s, code.txid, code.vout, code.address);
           return;
@@ -411,9 +463,18 @@
     if (!current(s)) return;
     const body = reply.body;
     if ((reply.status === 200 || reply.status === 202) && body && body.claim) {
+      const claim = body.claim;
+      if (!isOwnClaim(s, claim)) {
+        // Not the claim this page sent: look at the code again to see what
+        // became of it (a claim of this page's, under way, is followed).
+        s.claimOpen = false;
+        s.own = false;
+        setState(s, 'checking');
+        lookup(s, 'show');
+        return;
+      }
       // The claim's answer may name fewer of the code's fields than a lookup.
       if (body.code) s.info = Object.assign({}, s.info || {}, body.code);
-      const claim = body.claim;
       s.claim = claim;
       if (claim.state === 'done') {
         s.claimOpen = false;
