@@ -61,10 +61,8 @@ mkdir -p "$dest"
 cp -rsf "$root/plugin/." "$dest/"
 find "$dest" -xtype l -delete
 
-# The build id: first 16 hex digits of the SHA-256 of `sha256sum` over every
-# file below plugin/ and patches/, in C-locale path order.
-build_id=$(cd "$root" && find plugin patches -type f -print0 | LC_ALL=C sort -z \
-  | xargs -0 sha256sum | sha256sum | cut -c1-16)
+# The build id (contrib/build-id defines it).
+build_id=$("$root/contrib/build-id")
 header="$tree/src/giftcode_build_id.h"
 printf '// Written by contrib/graft.sh; names the gift-code sources compiled in.\n#define GIFTCODE_BUILD_ID "%s"\n' \
   "$build_id" > "$header.tmp"

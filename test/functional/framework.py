@@ -18,7 +18,7 @@ Pieces:
   GiftCodeTest      base class of a test: logging, node bookkeeping, exit code
   assert_*          assertion helpers; assert_raises_rpc checks exact codes
   snapshot          wallet state to compare before and after a refused call
-  build_id          the module build id, computed as cmake/BuildId.cmake does
+  build_id          the module build id (contrib/build-id)
   assess_payments   what holders received on chain against what they are owed
   RedemptionStorm   redemptions racing `lockunspent true` and ordinary sends
   corrupt_giftcode_record
@@ -28,7 +28,6 @@ Pieces:
 import argparse
 import atexit
 import base64
-import hashlib
 import http.client
 import json
 import logging
@@ -845,29 +844,13 @@ def outputs_to(node, addresses, first_height=0, include_mempool=True):
 
 
 # ---------------------------------------------------------------------------
-# Build id (cmake/BuildId.cmake)
+# Build id (contrib/build-id)
 
 
 def build_id(repo_root):
-    """First 16 hex digits of the SHA-256 of the `sha256sum` listing
-    ("<hex>  <path>\\n") of every file below plugin/ and patches/, sorted by
-    path bytewise (C locale)."""
-    paths = []
-    for top in ("plugin", "patches"):
-        base = os.path.join(repo_root, top)
-        for dirpath, dirnames, filenames in os.walk(base):
-            for name in filenames:
-                full = os.path.join(dirpath, name)
-                paths.append(os.path.relpath(full, repo_root).replace(os.sep, "/"))
-    paths.sort(key=os.fsencode)
-    listing = bytearray()
-    for rel in paths:
-        h = hashlib.sha256()
-        with open(os.path.join(repo_root, rel), "rb") as f:
-            for block in iter(lambda: f.read(1 << 16), b""):
-                h.update(block)
-        listing += h.hexdigest().encode() + b"  " + os.fsencode(rel) + b"\n"
-    return hashlib.sha256(bytes(listing)).hexdigest()[:16]
+    """The checkout's module build id, as contrib/build-id defines it."""
+    script = os.path.join(repo_root, "contrib", "build-id")
+    return subprocess.run([script], check=True, capture_output=True, text=True).stdout.strip()
 
 
 def repo_root():
