@@ -563,6 +563,15 @@ Result<CodePage> Ledger::List(const ListFilter& filter)
             return a->created_at != b->created_at ? a->created_at < b->created_at : a->id < b->id;
         });
         page.total = matching.size();
+        std::map<std::string, LabelTotals> totals;
+        for (const CodeRecord* record : matching) {
+            LabelTotals& label = totals[record->label];
+            label.label = record->label;
+            StateTotal& total = label.by_state[static_cast<size_t>(StateAt(*record, now))];
+            ++total.count;
+            total.amount += record->amount;
+        }
+        for (auto& entry : totals) page.totals.push_back(std::move(entry.second));
         for (size_t i = filter.skip; i < matching.size() && page.codes.size() < filter.count; ++i) {
             page.codes.push_back(ViewLocked(*matching[i], now));
         }

@@ -29,6 +29,7 @@
 #include "status.h"
 #include "sync.h"
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -174,9 +175,24 @@ struct ListFilter {
     size_t count{100};
 };
 
+//! How many codes are in one state, and what they are worth.
+struct StateTotal {
+    uint64_t count{0};
+    Amount amount{0};
+};
+
+//! One label's codes by state (indexed by CodeState).
+struct LabelTotals {
+    std::string label;
+    std::array<StateTotal, 4> by_state{};
+};
+
 struct CodePage {
     size_t total{0};  //!< codes matching the filter, before paging
     std::vector<CodeView> codes;  //!< oldest first
+    //! Every matching code (not only this page's) counted per label and
+    //! state, labels in byte order: what a campaign paid and still owes.
+    std::vector<LabelTotals> totals;
 };
 
 //! Result of matching redeemed records against the wallet's tagged payments.

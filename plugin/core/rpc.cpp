@@ -328,9 +328,23 @@ RpcReply ListGiftCodesRpc(Ledger& ledger, const UniValue& params)
     UniValue codes(UniValue::VARR);
     for (const CodeView& view : page->codes) codes.push_back(ViewToValue(view));
     UniValue out(UniValue::VOBJ);
+    UniValue totals(UniValue::VARR);
+    for (const LabelTotals& label : page->totals) {
+        UniValue entry(UniValue::VOBJ);
+        entry.pushKV("label", UniValue(label.label));
+        for (CodeState state : {CodeState::kIssued, CodeState::kRedeemed, CodeState::kCancelled, CodeState::kExpired}) {
+            const StateTotal& total = label.by_state[static_cast<size_t>(state)];
+            UniValue value(UniValue::VOBJ);
+            value.pushKV("count", UniValue(total.count));
+            value.pushKV("amount", AmountToValue(total.amount));
+            entry.pushKV(CodeStateName(state), value);
+        }
+        totals.push_back(entry);
+    }
     out.pushKV("total", UniValue(uint64_t(page->total)));
     out.pushKV("skip", UniValue(uint64_t(filter.skip)));
     out.pushKV("codes", codes);
+    out.pushKV("totals", totals);
     return Reply(out);
 }
 

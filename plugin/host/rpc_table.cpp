@@ -114,6 +114,14 @@ RPCHelpMan GetHelp()
     };
 }
 
+RPCResult StateTotalHelp(const std::string& state)
+{
+    return {Res::Type::OBJ, state, "The label's " + state + " codes", {
+        {Res::Type::NUM, "count", "How many"},
+        {Res::Type::STR_AMOUNT, "amount", "Their amounts together, in " + CURRENCY_UNIT},
+    }};
+}
+
 RPCHelpMan ListHelp()
 {
     return RPCHelpMan{"listgiftcodes",
@@ -128,6 +136,15 @@ RPCHelpMan ListHelp()
             {Res::Type::NUM, "total", "How many codes match the filter"},
             {Res::Type::NUM, "skip", "How many were skipped"},
             {Res::Type::ARR, "codes", "", {{Res::Type::OBJ, "", "", CodeFields()}}},
+            {Res::Type::ARR, "totals", "Every matching code (not only this page) per label and state", {
+                {Res::Type::OBJ, "", "", {
+                    {Res::Type::STR, "label", "The label"},
+                    StateTotalHelp("issued"),
+                    StateTotalHelp("redeemed"),
+                    StateTotalHelp("cancelled"),
+                    StateTotalHelp("expired"),
+                }},
+            }},
         }},
         RPCExamples{
             HelpExampleCli("listgiftcodes", "") +

@@ -142,7 +142,7 @@ class BasicTest(GiftCodeTest):
             assert_true("code" not in c and "uri" not in c, "listing shows a code")
             assert_equal(c, issuer.getgiftcode(c["id"]), "listing entry = getgiftcode")
         assert_equal(issuer.listgiftcodes("issued")["total"], 9)
-        assert_equal(issuer.listgiftcodes("redeemed"), {"total": 0, "skip": 0, "codes": []})
+        assert_equal(issuer.listgiftcodes("redeemed"), {"total": 0, "skip": 0, "codes": [], "totals": []})
         assert_equal(issuer.listgiftcodes("", "batch")["total"], 5)
         assert_equal({c["id"] for c in issuer.listgiftcodes("", "batch")["codes"]}, {e["id"] for e in batch["codes"]})
         assert_equal(issuer.listgiftcodes("issued", "named")["total"], 3)
@@ -266,6 +266,21 @@ class BasicTest(GiftCodeTest):
         assert_equal((cancelled_d["id"], cancelled_d["state"]), (id_d, "cancelled"))
         assert_equal(issuer.listgiftcodes("cancelled")["total"], 2)
         self.check_info(issuer, 5, 2, 2, 0, Decimal("0.80"), Decimal("1.75"), fee + rb["fee"])
+
+        self.log.info("listgiftcodes totals: what a campaign paid and still owes, in one call")
+        zero = {"count": 0, "amount": Decimal("0")}
+        assert_equal(issuer.listgiftcodes("", "batch", 0, 1)["totals"], [{
+            "label": "batch",
+            "issued": {"count": 2, "amount": Decimal("0.50")},
+            "redeemed": {"count": 1, "amount": Decimal("0.25")},
+            "cancelled": {"count": 2, "amount": Decimal("0.50")},
+            "expired": zero,
+        }])
+        everything = issuer.listgiftcodes()["totals"]
+        labels = [t["label"] for t in everything]
+        assert_equal(labels, sorted(labels, key=lambda label: label.encode()), "labels in byte order")
+        assert_equal(sum(t[state]["count"] for t in everything for state in ("issued", "redeemed", "cancelled", "expired")),
+                     issuer.listgiftcodes()["total"], "totals count every code")
 
         self.log.info("exactly one tagged payment per redeemed code, none for the others")
         assert_equal(tagged_payments(node, "issuer"), {id_a: {txid_a}, id_b: {rb["txid"]}})

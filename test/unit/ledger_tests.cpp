@@ -540,6 +540,43 @@ BOOST_AUTO_TEST_CASE(list_filters_and_pages)
     BOOST_CHECK(ledger->List(paged).status().code() == StatusCode::kInvalidParameter);
 }
 
+BOOST_AUTO_TEST_CASE(list_totals_each_label_by_state_over_every_matching_code)
+{
+    Result<std::vector<IssuedCode>> a = ledger->Create(COIN, 4, "spring", 0);
+    Result<std::vector<IssuedCode>> b = ledger->Create(3 * COIN, 2, "autumn", node.clock.Now() + 100);
+    BOOST_REQUIRE(a.ok() && b.ok());
+    BOOST_REQUIRE(ledger->Redeem(a->at(0).code, TestAddress(1)).ok());
+    BOOST_REQUIRE(ledger->Redeem(a->at(1).code, TestAddress(2)).ok());
+    BOOST_REQUIRE(ledger->Cancel(a->at(2).id.ToHex()).ok());
+    node.clock.Advance(200); // autumn's codes expire
+
+    ListFilter one_page;
+    one_page.count = 1;
+    Result<CodePage> page = ledger->List(one_page);
+    BOOST_REQUIRE(page.ok());
+    BOOST_CHECK_EQUAL(page->codes.size(), 1u);
+    BOOST_REQUIRE_EQUAL(page->totals.size(), 2u);
+    const LabelTotals& autumn = page->totals[0]; // byte order
+    const LabelTotals& spring = page->totals[1];
+    BOOST_CHECK_EQUAL(autumn.label, "autumn");
+    BOOST_CHECK_EQUAL(autumn.by_state[size_t(CodeState::kExpired)].count, 2u);
+    BOOST_CHECK_EQUAL(autumn.by_state[size_t(CodeState::kExpired)].amount, 6 * COIN);
+    BOOST_CHECK_EQUAL(autumn.by_state[size_t(CodeState::kIssued)].count, 0u);
+    BOOST_CHECK_EQUAL(spring.by_state[size_t(CodeState::kIssued)].count, 1u);
+    BOOST_CHECK_EQUAL(spring.by_state[size_t(CodeState::kIssued)].amount, COIN);
+    BOOST_CHECK_EQUAL(spring.by_state[size_t(CodeState::kRedeemed)].count, 2u);
+    BOOST_CHECK_EQUAL(spring.by_state[size_t(CodeState::kRedeemed)].amount, 2 * COIN);
+    BOOST_CHECK_EQUAL(spring.by_state[size_t(CodeState::kCancelled)].count, 1u);
+
+    ListFilter by_label;
+    by_label.label = "spring";
+    by_label.state = CodeState::kRedeemed;
+    page = ledger->List(by_label);
+    BOOST_REQUIRE_EQUAL(page->totals.size(), 1u);
+    BOOST_CHECK_EQUAL(page->totals[0].by_state[size_t(CodeState::kRedeemed)].count, 2u);
+    BOOST_CHECK_EQUAL(page->totals[0].by_state[size_t(CodeState::kIssued)].count, 0u);
+}
+
 BOOST_AUTO_TEST_CASE(list_is_in_creation_order_and_pages_stay_stable)
 {
     // Every code created in the same second: ids sort in another order.

@@ -192,6 +192,13 @@ BOOST_AUTO_TEST_CASE(create_get_list_redeem_cancel_info)
 
     UniValue listed = Ok("listgiftcodes", Params({UniValue("issued"), UniValue("promo")}));
     BOOST_CHECK_EQUAL(listed["total"].get_int64(), 3);
+    BOOST_REQUIRE_EQUAL(listed["totals"].size(), 1u);
+    BOOST_CHECK_EQUAL(listed["totals"][0]["label"].get_str(), "promo");
+    BOOST_CHECK_EQUAL(listed["totals"][0]["issued"]["count"].get_int(), 3);
+    BOOST_CHECK_EQUAL(listed["totals"][0]["issued"]["amount"].getValStr(), "1.50000000");
+    BOOST_CHECK_EQUAL(listed["totals"][0]["redeemed"]["amount"].getValStr(), "0.00000000");
+    BOOST_CHECK(listed["totals"][0]["cancelled"].isObject());
+    BOOST_CHECK(listed["totals"][0]["expired"].isObject());
     for (size_t i = 0; i < listed["codes"].size(); ++i) BOOST_CHECK(!listed["codes"][i].exists("code"));
     BOOST_CHECK(listed.write().find(code.substr(4, 9)) == std::string::npos);
 
