@@ -296,9 +296,6 @@ void ClaimService::LookupOn(size_t index, const ParsedCode& code, const std::str
         bool owner_known = m_owner.count(id) > 0;
         bool more = !owner_known && index + 1 < m_lanes.size();
         bool unknown = node.answered() && !node.ok() && *node.error_code == RPC_GIFTCODE_UNKNOWN;
-        if (!node.answered()) {
-            Log("node " + std::to_string(index + 1) + ": lookup got no answer (" + NodeFailureName(node.failure) + ": " + node.detail + ")");
-        }
         if (node.ok()) {
             m_owner[id] = index;
             auto record = m_records.find(id);
@@ -321,6 +318,9 @@ void ClaimService::LookupOn(size_t index, const ParsedCode& code, const std::str
         } else {
             answer = ErrorAnswer(NodeError(*node.error_code));
         }
+    }
+    if (!node.answered()) {
+        Log("node " + std::to_string(index + 1) + ": lookup got no answer (" + NodeFailureName(node.failure) + ": " + node.detail + ")");
     }
     // The lookup's failed-lookup token is kept only when no node knows the code.
     bool failed = answer && answer->body["error"]["key"].isStr() && answer->body["error"]["key"].get_str() == "unknown_code";
@@ -453,6 +453,7 @@ void ClaimService::Attempt(const CodeId& id, uint64_t generation)
     params = UniValue(UniValue::VARR);
 
     Replies replies;
+    std::string log; // written once the lock is released
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         m_lanes[index]->reachable = node.answered();
@@ -471,7 +472,7 @@ void ClaimService::Attempt(const CodeId& id, uint64_t generation)
             record.replay = node.result["replay"].isBool() && node.result["replay"].get_bool();
             record.code_view = RedeemedView(record.code_view, node.result);
             m_owner[id] = index;
-            Log(what + "paid, txid " + record.txid + (record.replay ? " (paid before)" : ""));
+            log = what + "paid, txid " + record.txid + (record.replay ? " (paid before)" : "");
             Finish(record, id, replies);
         } else if (node.answered()) {
             int code = *node.error_code;
@@ -485,24 +486,25 @@ void ClaimService::Attempt(const CodeId& id, uint64_t generation)
             if (code == RPC_GIFTCODE_UNKNOWN && next) {
                 record.node = *next;
                 record.state = ClaimState::kQueued;
-                Log(what + "node " + std::to_string(index + 1) + " does not know it; sent to node " + std::to_string(*next + 1));
+                log = what + "node " + std::to_string(index + 1) + " does not know it; sent to node " + std::to_string(*next + 1);
                 Enqueue(*next, [this, id, generation] { Attempt(id, generation); }, true);
             } else if (IsRetryableRpcCode(code)) {
                 record.last_answer = NodeError(code);
-                Log(what + "node answered " + std::to_string(code) + ", nothing changed");
+                log = what + "node answered " + std::to_string(code) + ", nothing changed";
                 ScheduleRetry(record, id);
             } else {
                 record.state = ClaimState::kFailed;
                 record.error = NodeError(code);
-                Log(what + "refused by the node: " + record.error->key + " (" + std::to_string(code) + ")");
+                log = what + "refused by the node: " + record.error->key + " (" + std::to_string(code) + ")";
                 Finish(record, id, replies);
             }
         } else {
             record.last_answer = ServerError("node_unavailable");
-            Log(what + "no answer from node " + std::to_string(index + 1) + " (" + NodeFailureName(node.failure) + ": " + node.detail + ")");
+            log = what + "no answer from node " + std::to_string(index + 1) + " (" + NodeFailureName(node.failure) + ": " + node.detail + ")";
             ScheduleRetry(record, id);
         }
     }
+    if (!log.empty()) Log(log);
     Send(replies);
 }
 
