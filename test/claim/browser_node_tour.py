@@ -5,7 +5,7 @@ proves the page against the stand-in node; this shows that the node, the
 server and the page agree on the same things.
 
 It starts monacoind on regtest in a temporary data directory (with
-test/functional/framework.py, on loopback and free ports), mines 110 blocks
+contrib/giftcodekit, on loopback and free ports), mines 110 blocks
 to a wallet `gifts`, issues codes there, starts giftcode-claim in front of
 it, and walks headless Chromium through what a holder sees, in English and
 in Japanese:
@@ -54,9 +54,10 @@ from decimal import Decimal
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # nothing left behind in the source tree
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "functional"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "contrib"))
 import browser_test  # noqa: E402  (beside this file)
-import framework  # noqa: E402  (test/functional/)
+from giftcodekit.node import ENV_MONACOIND, Node, find_binary  # noqa: E402  (contrib/giftcodekit)
+from giftcodekit.rpc import NodeError, RpcError  # noqa: E402
 from browser_test import Browser, ClaimServer, Claimant, assert_equal, http, wait_for  # noqa: E402
 from selenium.common.exceptions import WebDriverException  # noqa: E402
 
@@ -75,7 +76,7 @@ class TourNode:
     password_file)."""
 
     def __init__(self, binary, tmp, keep):
-        self.node = framework.Node(binary, name="tour", keep_datadir=keep, extra_args=[
+        self.node = Node(binary, name="tour", keep_datadir=keep, extra_args=[
             "-fallbackfee=0.0002", "-rpcthreads=%d" % RPC_THREADS, "-giftcodebatchwait=%d" % BATCH_WAIT_MS])
         self.node.start()
         self.rpc_user = self.node.rpc_user
@@ -101,7 +102,7 @@ class TourNode:
         try:
             if self.node.running:
                 self.node.stop(timeout=60)
-        except (framework.NodeError, OSError) as e:
+        except (NodeError, OSError) as e:
             print("tour: the node did not stop cleanly (%s); killing it" % e, flush=True)
         finally:
             self.node.cleanup()
@@ -180,7 +181,7 @@ class Tour:
             steps(row)
             problems = page.check_console()
             row.ok("the browser console: %s" % problems, not problems)
-        except (AssertionError, WebDriverException, framework.RpcError, framework.NodeError, RuntimeError,
+        except (AssertionError, WebDriverException, RpcError, NodeError, RuntimeError,
                 KeyError, TypeError) as e:
             row.error = "%s: %s" % (type(e).__name__, e)
         except (KeyboardInterrupt, SystemExit):
@@ -373,8 +374,8 @@ def raise_exit(signum, frame):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--monacoind", default=os.environ.get(framework.ENV_MONACOIND),
-                        help="the patched node (default: $%s)" % framework.ENV_MONACOIND)
+    parser.add_argument("--monacoind", default=os.environ.get(ENV_MONACOIND),
+                        help="the patched node (default: $%s)" % ENV_MONACOIND)
     parser.add_argument("--server", required=True, help="the giftcode-claim binary")
     parser.add_argument("--screenshots", help="save <lang>-<state>.png of each state here")
     parser.add_argument("--chromedriver", default=shutil.which("chromedriver") or "/usr/bin/chromedriver")
@@ -383,8 +384,8 @@ def main():
                         help="keep the temporary directory and the node's data directory")
     args = parser.parse_args()
     try:
-        args.monacoind = framework.find_binary(args.monacoind, framework.ENV_MONACOIND)
-    except framework.NodeError as e:
+        args.monacoind = find_binary(args.monacoind, ENV_MONACOIND)
+    except NodeError as e:
         parser.error(str(e))
     args.server = os.path.abspath(args.server)
     if not os.access(args.server, os.X_OK):
@@ -402,7 +403,7 @@ def main():
     try:
         print("tour: starting monacoind and mining 110 blocks", flush=True)
         # A node that fails half-way through its start is ended by
-        # framework's exit hook.
+        # giftcodekit's exit hook.
         node = TourNode(args.monacoind, tmp, args.keep)
         tour = Tour(args, tmp, node)
         for lang in LANGUAGES:

@@ -11,16 +11,20 @@ switch. It needs no gift-code RPC, so it also runs against an unpatched node.
 
 from decimal import Decimal
 
-from framework import GiftCodeTest, assert_equal, assert_greater_than
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal, assert_greater_than
 
 LYRA2REV2_HEIGHT = 60
 COINBASE_MATURITY = 100
 BLOCK_REWARD = Decimal("50")
 
 
-class MiningTest(GiftCodeTest):
+class MiningTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+
     def run_test(self):
-        node = self.add_node()
+        node = self.nodes[0]
         assert_equal(node.height(), 0, "fresh chain")
 
         self.log.info("mine up to one block before the Lyra2REv2 switch (height %d)", LYRA2REV2_HEIGHT)

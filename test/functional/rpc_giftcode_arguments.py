@@ -35,13 +35,17 @@ import time
 import traceback
 from decimal import Decimal
 
-from framework import (ERR_CORRUPTION, ERR_EXPIRED, ERR_INVALID_PARAMETER, GiftCodeTest, assert_equal,
-                       assert_raises_rpc, assert_true, corrupt_giftcode_record)
+from test_framework.giftcode import ERR_CORRUPTION, ERR_EXPIRED, ERR_INVALID_PARAMETER, corrupt_giftcode_record
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal, assert_raises_rpc_error, assert_true
 
 PAGE = 7
 
 
-class ArgumentsTest(GiftCodeTest):
+class ArgumentsTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+
     def section(self, name, fn):
         self.log.info("--- %s", name)
         try:
@@ -55,7 +59,7 @@ class ArgumentsTest(GiftCodeTest):
 
     def run_test(self):
         self.failed = []
-        node = self.node = self.add_node()
+        node = self.node = self.nodes[0]
         for name in ("miner", "issuer", "payee"):
             node.rpc("createwallet", name)
         self.issuer, self.payee = node.wallet("issuer"), node.wallet("payee")
@@ -96,7 +100,7 @@ class ArgumentsTest(GiftCodeTest):
             ("getgiftcodeinfo",),
         ]
         for call in calls:
-            err = assert_raises_rpc(ERR_CORRUPTION, node.rpc, *call, wallet="broken")
+            err = assert_raises_rpc_error(ERR_CORRUPTION, None, node.rpc, *call, wallet="broken")
             assert_true("did not open" in err.message.lower(),
                         "%s: the message says the ledger did not open: %r" % (call[0], err.message))
         self.log.info("other wallets are unaffected")
@@ -117,20 +121,20 @@ class ArgumentsTest(GiftCodeTest):
         ]
         before = issuer.listgiftcodes()["total"]
         for call in string_calls:
-            assert_raises_rpc(ERR_INVALID_PARAMETER, node.rpc, *call, wallet="issuer")
+            assert_raises_rpc_error(ERR_INVALID_PARAMETER, None, node.rpc, *call, wallet="issuer")
         self.log.info("numbers out of range, as numbers and as strings: -8")
         out_of_range = [9999999999999999999, 2 ** 63, 2 ** 64, 2 ** 64 + 1, 10 ** 30, -1, -(2 ** 63),
                         -(2 ** 63) - 1, Decimal("1.5")]
         for n in out_of_range:
             for value in (n, str(n)):
-                assert_raises_rpc(ERR_INVALID_PARAMETER, node.rpc, "listgiftcodes", "", None, value,
-                                  wallet="issuer")
-                assert_raises_rpc(ERR_INVALID_PARAMETER, node.rpc, "listgiftcodes", "", None, 0, value,
-                                  wallet="issuer")
-                assert_raises_rpc(ERR_INVALID_PARAMETER, node.rpc, "creategiftcode", Decimal("1"), value,
-                                  wallet="issuer")
-                assert_raises_rpc(ERR_INVALID_PARAMETER, node.rpc, "creategiftcode", Decimal("1"), 1, "", value,
-                                  wallet="issuer")
+                assert_raises_rpc_error(ERR_INVALID_PARAMETER, None, node.rpc, "listgiftcodes", "", None, value,
+                                        wallet="issuer")
+                assert_raises_rpc_error(ERR_INVALID_PARAMETER, None, node.rpc, "listgiftcodes", "", None, 0, value,
+                                        wallet="issuer")
+                assert_raises_rpc_error(ERR_INVALID_PARAMETER, None, node.rpc, "creategiftcode", Decimal("1"), value,
+                                        wallet="issuer")
+                assert_raises_rpc_error(ERR_INVALID_PARAMETER, None, node.rpc, "creategiftcode", Decimal("1"), 1, "",
+                                        value, wallet="issuer")
         self.log.info("the node still answers, and nothing was created")
         node.height()
         assert_equal(issuer.listgiftcodes("", None, 0, 5)["skip"], 0)
@@ -163,8 +167,8 @@ class ArgumentsTest(GiftCodeTest):
         node, issuer = self.node, self.issuer
         before = issuer.getgiftcodeinfo()["counts"]
         for label in ("a\x00b", "\x00", "tail\x00"):
-            assert_raises_rpc(ERR_INVALID_PARAMETER, node.rpc, "creategiftcode", Decimal("1"), 1, label,
-                              wallet="issuer")
+            assert_raises_rpc_error(ERR_INVALID_PARAMETER, None, node.rpc, "creategiftcode", Decimal("1"), 1, label,
+                                    wallet="issuer")
         assert_equal(issuer.getgiftcodeinfo()["counts"], before, "nothing created")
 
     # -- 5 ------------------------------------------------------------------
@@ -258,7 +262,7 @@ class ArgumentsTest(GiftCodeTest):
         assert_equal(issuer.getgiftcodeinfo()["counts"]["expired"], expired_before + 1)
         assert_true(code["id"] in [c["id"] for c in issuer.listgiftcodes("expired", "expiry")["codes"]],
                     "listed as expired")
-        assert_raises_rpc(ERR_EXPIRED, issuer.redeemgiftcode, code["code"], self.payee.getnewaddress())
+        assert_raises_rpc_error(ERR_EXPIRED, None, issuer.redeemgiftcode, code["code"], self.payee.getnewaddress())
         node.rpc("setmocktime", t0 + 99)
         assert_equal(issuer.getgiftcode(code["code"])["state"], "expired")
 

@@ -29,16 +29,21 @@ import time
 from decimal import Decimal
 
 import giftcode_format as fmt
-from framework import (DUST_LIMIT, ERR_ALREADY_REDEEMED, ERR_BAD_CHECKSUM, ERR_CANCELLED, ERR_EXPIRED,
-                       ERR_INSUFFICIENT_FUNDS, ERR_INVALID_ADDRESS, ERR_INVALID_AMOUNT, ERR_INVALID_PARAMETER,
-                       ERR_MALFORMED, ERR_MISC, ERR_UNKNOWN, ERR_WALLET_LOCKED, ERR_WRONG_NETWORK, MAX_MONEY,
-                       REASON_FOR_CODE, SATOSHI, GiftCodeTest, assert_equal, assert_raises_rpc, assert_snapshot_equal,
-                       assert_true, snapshot)
+from test_framework.giftcode import (DUST_LIMIT, ERR_ALREADY_REDEEMED, ERR_BAD_CHECKSUM, ERR_CANCELLED, ERR_EXPIRED,
+                                     ERR_INSUFFICIENT_FUNDS, ERR_INVALID_ADDRESS, ERR_INVALID_AMOUNT,
+                                     ERR_INVALID_PARAMETER, ERR_MALFORMED, ERR_MISC, ERR_UNKNOWN, ERR_WALLET_LOCKED,
+                                     ERR_WRONG_NETWORK, MAX_MONEY, REASON_FOR_CODE, SATOSHI, assert_snapshot_equal,
+                                     snapshot)
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal, assert_raises_rpc_error, assert_true
 
 PASSPHRASE = "correct horse battery staple"
 
 
-class ErrorsTest(GiftCodeTest):
+class ErrorsTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+
     def refused(self, code, method, *args, wallet="issuer", counted=None):
         """Calls method(*args) on `wallet`; it must fail with `code` and change nothing.
 
@@ -49,7 +54,7 @@ class ErrorsTest(GiftCodeTest):
             counted = method == "redeemgiftcode" and len(args) == 2 and all(isinstance(a, str) for a in args)
         before = snapshot(node, wallet)
         failed_before = node.rpc("getgiftcodeinfo", wallet=wallet)["failed_redemptions"]
-        err = assert_raises_rpc(code, node.rpc, method, *args, wallet=wallet)
+        err = assert_raises_rpc_error(code, None, node.rpc, method, *args, wallet=wallet)
         after = snapshot(node, wallet)
         assert_snapshot_equal(before, after, "%s%r refused with %d" % (method, args, code))
         failed_after = node.rpc("getgiftcodeinfo", wallet=wallet)["failed_redemptions"]
@@ -72,7 +77,7 @@ class ErrorsTest(GiftCodeTest):
 
     def run_test(self):
         self.checked = 0
-        node = self.node = self.add_node()
+        node = self.node = self.nodes[0]
         for name in ("miner", "issuer", "poor", "locked", "payee"):
             node.rpc("createwallet", name)
         issuer, poor, locked, payee = (node.wallet(n) for n in ("issuer", "poor", "locked", "payee"))

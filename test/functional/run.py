@@ -32,10 +32,15 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+import test_framework  # noqa: F401  (first: it finds giftcodekit in this checkout's contrib/)
+from giftcodekit.node import (ENV_KEEP_DATADIR, ENV_MONACOIN_CLI, ENV_MONACOIND, REPO_ROOT, Node, build_id,
+                              find_binary)
+from giftcodekit.rpc import ERR_METHOD_NOT_FOUND, NodeError, RpcError
+from test_framework.test_framework import TEST_EXIT_SKIPPED
 
-import framework  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+#: The tests import giftcodekit from here (their PYTHONPATH names it).
+CONTRIB = os.path.join(REPO_ROOT, "contrib")
 
 PATTERNS = ("wallet_giftcode_*.py", "rpc_giftcode_*.py", "feature_*.py")
 LONG_DIR = "long"
@@ -73,14 +78,14 @@ def resolve(requested, available):
 
 def check_build_id(monacoind):
     """Returns None if the node's build id matches this checkout, else why not."""
-    expected = framework.build_id(framework.repo_root())
-    node = framework.Node(monacoind, name="buildcheck")
+    expected = build_id()
+    node = Node(monacoind, name="buildcheck")
     try:
         node.start()
         try:
             info = node.rpc("getgiftcodeinfo", wallet="")
-        except framework.RpcError as e:
-            if e.code == framework.ERR_METHOD_NOT_FOUND:
+        except RpcError as e:
+            if e.code == ERR_METHOD_NOT_FOUND:
                 return ("%s has no gift-code RPCs (getgiftcodeinfo: %s): it is not a patched node"
                         % (monacoind, e.message))
             return "getgiftcodeinfo failed on %s: %s" % (monacoind, e)
@@ -197,7 +202,7 @@ class Runner:
             output = out.read()
         if code == 0:
             status = "PASSED"
-        elif code == framework.EXIT_SKIPPED:
+        elif code == TEST_EXIT_SKIPPED:
             status = "SKIPPED"
         else:
             status = "FAILED"
@@ -250,9 +255,9 @@ def main():
     signal.signal(signal.SIGHUP, _interrupt)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("tests", nargs="*", help="test file names (default: all)")
-    parser.add_argument("--monacoind", help="patched node binary (default: $%s)" % framework.ENV_MONACOIND)
+    parser.add_argument("--monacoind", help="patched node binary (default: $%s)" % ENV_MONACOIND)
     parser.add_argument("--monacoin-cli", dest="monacoin_cli",
-                        help="its cli, optional (default: $%s)" % framework.ENV_MONACOIN_CLI)
+                        help="its cli, optional (default: $%s)" % ENV_MONACOIN_CLI)
     parser.add_argument("--jobs", "-j", type=int, default=2, help="tests run in parallel (default: 2)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per test (default: 1800)")
     parser.add_argument("--ignore-build-id", action="store_true",
@@ -276,9 +281,9 @@ def main():
         return 2
 
     try:
-        monacoind = framework.find_binary(args.monacoind, framework.ENV_MONACOIND)
-        cli = framework.find_binary(args.monacoin_cli, framework.ENV_MONACOIN_CLI, required=False)
-    except framework.NodeError as e:
+        monacoind = find_binary(args.monacoind, ENV_MONACOIND)
+        cli = find_binary(args.monacoin_cli, ENV_MONACOIN_CLI, required=False)
+    except NodeError as e:
         print("run.py: %s" % e, file=sys.stderr)
         return 2
 
@@ -287,7 +292,7 @@ def main():
     else:
         try:
             why = check_build_id(monacoind)
-        except framework.NodeError as e:
+        except NodeError as e:
             why = "the node did not start: %s" % e
         if why:
             print("run.py: refusing to run the tests: %s\n"
@@ -295,13 +300,14 @@ def main():
             return 2
 
     env = dict(os.environ)
-    env[framework.ENV_MONACOIND] = monacoind
+    env["PYTHONPATH"] = CONTRIB + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env[ENV_MONACOIND] = monacoind
     if cli:
-        env[framework.ENV_MONACOIN_CLI] = cli
+        env[ENV_MONACOIN_CLI] = cli
     else:
-        env.pop(framework.ENV_MONACOIN_CLI, None)
+        env.pop(ENV_MONACOIN_CLI, None)
     if args.nocleanup:
-        env[framework.ENV_KEEP_DATADIR] = "1"
+        env[ENV_KEEP_DATADIR] = "1"
     if args.powercut:
         env["GIFTCODE_POWERCUT_LIB"] = os.path.abspath(args.powercut)
 

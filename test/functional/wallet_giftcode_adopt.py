@@ -15,18 +15,22 @@ exactly once. The debug log says each payment was put back.
 
 from decimal import Decimal
 
-from framework import (ERR_ALREADY_REDEEMED, PAYMENT_TAG, GiftCodeTest, assert_equal, assert_raises_rpc,
-                       assert_true, outputs_to, wait_until)
+from test_framework.chain import mine_until_mempool_empty, outputs_to
+from test_framework.giftcode import ERR_ALREADY_REDEEMED, PAYMENT_TAG
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal, assert_raises_rpc_error, assert_true, wait_until
 
 AMOUNT = Decimal("0.25")
 CODES = 4
 
 
-class AdoptFailureTest(GiftCodeTest):
-    node_args = ["-wallet=issuer", "-wallet=miner", "-wallet=payee", "-giftcodetestfault=adopt"]
+class AdoptFailureTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+        self.extra_args = [["-wallet=issuer", "-wallet=miner", "-wallet=payee", "-giftcodetestfault=adopt"]]
 
     def run_test(self):
-        node = self.add_node()
+        node = self.nodes[0]
         issuer, miner, payee = node.wallet("issuer"), node.wallet("miner"), node.wallet("payee")
         node.mine(101, wallet="miner")
         miner.sendtoaddress(issuer.getnewaddress(), 10)
@@ -45,7 +49,8 @@ class AdoptFailureTest(GiftCodeTest):
             assert_equal(issuer.getgiftcode(code["id"])["state"], "redeemed")
             self.log.info("the same code to another address is refused and pays nothing")
             before = issuer.getbalance()
-            assert_raises_rpc(ERR_ALREADY_REDEEMED, issuer.redeemgiftcode, code["code"], payee.getnewaddress())
+            assert_raises_rpc_error(ERR_ALREADY_REDEEMED, None, issuer.redeemgiftcode, code["code"],
+                                    payee.getnewaddress())
             assert_equal(issuer.getbalance(), before)
             self.log.info("the payment is back in the wallet: same txid, tagged")
             wtx = issuer.gettransaction(reply["txid"])
@@ -58,7 +63,7 @@ class AdoptFailureTest(GiftCodeTest):
         wait_until(lambda: node.debug_log_contains("put back into the wallet"), what="the put-back is logged")
 
         self.log.info("mine until the mempool is empty: every holder paid exactly once")
-        node.mine_until_mempool_empty(
+        mine_until_mempool_empty(node, 
             miner_address, max_blocks=10,
             settled=lambda: all(issuer.gettransaction(t)["confirmations"] > 0 for t in payments))
         received = outputs_to(node, holders, first_height)

@@ -19,11 +19,15 @@ import json
 from decimal import Decimal
 
 import giftcode_format as fmt
-from framework import (CODE_RE, ID_RE, TXID_RE, PAYMENT_TAG, GiftCodeTest, assert_equal, assert_greater_than,
-                       assert_true, tagged_payments)
+from test_framework.giftcode import CODE_RE, ID_RE, PAYMENT_TAG, TXID_RE
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal, assert_greater_than, assert_true
 
 
-class BasicTest(GiftCodeTest):
+class BasicTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+
     def check_issued_code(self, entry):
         """A creategiftcode entry: format, checksum, id and URI as documented."""
         code, code_id, uri = entry["code"], entry["id"], entry["uri"]
@@ -48,7 +52,7 @@ class BasicTest(GiftCodeTest):
         return info
 
     def run_test(self):
-        node = self.add_node()
+        node = self.nodes[0]
         for name in ("miner", "issuer", "payee"):
             node.rpc("createwallet", name)
         miner, issuer, payee = node.wallet("miner"), node.wallet("issuer"), node.wallet("payee")
@@ -283,7 +287,7 @@ class BasicTest(GiftCodeTest):
                      issuer.listgiftcodes()["total"], "totals count every code")
 
         self.log.info("exactly one tagged payment per redeemed code, none for the others")
-        assert_equal(tagged_payments(node, "issuer"), {id_a: {txid_a}, id_b: {rb["txid"]}})
+        assert_equal(node.tagged_payments("issuer"), {id_a: {txid_a}, id_b: {rb["txid"]}})
         node.mine(1, miner_address)
         assert_equal(payee.getreceivedbyaddress(address_b, 1), Decimal("0.25"))
         assert_equal(issuer.getgiftcode(id_b)["confirmations"], 1)

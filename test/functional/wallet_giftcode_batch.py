@@ -38,9 +38,10 @@ import shutil
 import threading
 from decimal import Decimal
 
-from framework import (ERR_ALREADY_REDEEMED, ERR_INSUFFICIENT_FUNDS, NodeError, RpcError, GiftCodeTest,
-                       assert_equal, assert_raises_rpc, assert_true, outputs_to, run_threads, tagged_payments,
-                       tag_codes, wait_until)
+from test_framework.chain import mature_coinbases, outputs_to
+from test_framework.giftcode import ERR_ALREADY_REDEEMED, ERR_INSUFFICIENT_FUNDS, NodeError, RpcError, tag_codes
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal, assert_raises_rpc_error, assert_true, run_threads, wait_until
 
 AMOUNT = Decimal("0.1")
 CODES = 40
@@ -48,8 +49,10 @@ NODE_ARGS = ["-rpcthreads=64", "-rpcworkqueue=256", "-walletrbf=1", "-wallet=iss
              "-wallet=payee"]
 
 
-class BatchTest(GiftCodeTest):
-    node_args = NODE_ARGS
+class BatchTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+        self.extra_args = [NODE_ARGS]
 
     def fire(self, wallet, pairs):
         """Redeems every (code, address) on its own client, all released at
@@ -99,10 +102,10 @@ class BatchTest(GiftCodeTest):
         return tx
 
     def run_test(self):
-        node = self.node = self.add_node()
+        node = self.node = self.nodes[0]
         issuer, payee = node.wallet("issuer"), node.wallet("payee")
         self.miner = payee.getnewaddress()
-        node.mature_coinbases("issuer", 20)
+        mature_coinbases(node, "issuer", 20)
         first_height = node.height()
 
         self.log.info("round 1: %d codes, backed up, redeemed at once", CODES)
@@ -135,8 +138,9 @@ class BatchTest(GiftCodeTest):
             again = issuer.redeemgiftcode(c["code"], c["address"])
             assert_equal((again["txid"], again["vout"], again["replay"]), (r["txid"], r["vout"], True))
             assert_equal(issuer.getgiftcode(c["id"])["vout"], r["vout"])
-        assert_raises_rpc(ERR_ALREADY_REDEEMED, issuer.redeemgiftcode, codes[0]["code"], payee.getnewaddress())
-        assert_equal(tagged_payments(node, "issuer"), {r["id"]: {r["txid"]} for r in replies})
+        assert_raises_rpc_error(ERR_ALREADY_REDEEMED, None, issuer.redeemgiftcode, codes[0]["code"],
+                                payee.getnewaddress())
+        assert_equal(node.tagged_payments("issuer"), {r["id"]: {r["txid"]} for r in replies})
         node.mine(1, self.miner)
         node.sync_callbacks()
         assert_true(issuer.getgiftcodeinfo()["consistency"]["clean"], "consistency after the payments")
@@ -220,7 +224,8 @@ class BatchTest(GiftCodeTest):
             assert_equal(small.getgiftcode(c["id"])["state"], "redeemed")
         # Nothing payable was refused: no refused code can be paid alone now.
         for c, _ in refused:
-            assert_raises_rpc(ERR_INSUFFICIENT_FUNDS, small.redeemgiftcode, c["code"], payee.getnewaddress())
+            assert_raises_rpc_error(ERR_INSUFFICIENT_FUNDS, None, small.redeemgiftcode, c["code"],
+                                    payee.getnewaddress())
         info = small.getgiftcodeinfo()
         self.log.info("payments %d, splits %d", info["batches"]["payments"], info["batches"]["splits"])
         assert_equal(info["failed_redemptions"].get("insufficient_funds", 0), 2 * len(refused))
@@ -249,8 +254,8 @@ class BatchTest(GiftCodeTest):
                          ("redeemed", r["txid"], r["vout"], c["address"], True), "code %s" % c["id"])
             again = issuer.redeemgiftcode(c["code"], c["address"])
             assert_equal((again["txid"], again["vout"], again["replay"]), (r["txid"], r["vout"], True))
-        assert_raises_rpc(ERR_ALREADY_REDEEMED, issuer.redeemgiftcode, self.codes[1]["code"],
-                          node.wallet("payee").getnewaddress())
+        assert_raises_rpc_error(ERR_ALREADY_REDEEMED, None, issuer.redeemgiftcode, self.codes[1]["code"],
+                                node.wallet("payee").getnewaddress())
         node.mine(1, self.miner)
         node.sync_callbacks()
         received = outputs_to(node, [c["address"] for c in self.codes], first_height)

@@ -18,14 +18,18 @@ original is conflicted, and the books still count the replacement's fee.
 
 from decimal import Decimal
 
-from framework import (ERR_ALREADY_REDEEMED, GiftCodeTest, assert_equal, assert_greater_than, assert_raises_rpc,
-                       assert_true, outputs_to, wait_until)
+from test_framework.chain import outputs_to
+from test_framework.giftcode import ERR_ALREADY_REDEEMED
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal, assert_greater_than, assert_raises_rpc_error, assert_true, wait_until
 
 AMOUNT = Decimal("2")
 
 
-class BumpFeeTest(GiftCodeTest):
-    node_args = ["-wallet=issuer", "-wallet=miner", "-wallet=payee", "-walletrbf=1"]
+class BumpFeeTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+        self.extra_args = [["-wallet=issuer", "-wallet=miner", "-wallet=payee", "-walletrbf=1"]]
 
     def check_follows_replacement(self, what):
         node, issuer, code = self.node, self.issuer, self.code
@@ -42,7 +46,8 @@ class BumpFeeTest(GiftCodeTest):
         assert_equal((again["txid"], again["replay"], again["broadcast"]), (self.replacement, True, True),
                      "%s: replay" % what)
         assert_equal(again["fee"], self.replacement_fee, "%s: replay fee" % what)
-        assert_raises_rpc(ERR_ALREADY_REDEEMED, issuer.redeemgiftcode, code["code"], self.payee.getnewaddress())
+        assert_raises_rpc_error(ERR_ALREADY_REDEEMED, None, issuer.redeemgiftcode, code["code"],
+                                self.payee.getnewaddress())
         info = issuer.getgiftcodeinfo()
         assert_equal(info["unbroadcast"], [], "%s: unbroadcast" % what)
         assert_equal(info.get("attention"), [], "%s: attention" % what)
@@ -55,7 +60,7 @@ class BumpFeeTest(GiftCodeTest):
                     "%s: the replacement, not the original, is in the mempool" % what)
 
     def run_test(self):
-        node = self.node = self.add_node()
+        node = self.node = self.nodes[0]
         issuer = self.issuer = node.wallet("issuer")
         miner, payee = node.wallet("miner"), node.wallet("payee")
         self.payee = payee

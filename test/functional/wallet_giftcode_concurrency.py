@@ -30,16 +30,20 @@ import random
 import threading
 from decimal import Decimal
 
-from framework import (ERR_ALREADY_REDEEMED, ERR_CANCELLED, RpcError, GiftCodeTest, assert_equal, assert_true,
-                       outputs_to, run_threads, tagged_payments)
+from test_framework.chain import mature_coinbases, outputs_to
+from test_framework.giftcode import ERR_ALREADY_REDEEMED, ERR_CANCELLED, RpcError
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal, assert_true, run_threads
 
 ISSUER = "issuer"
 FAST_RPC = ["-rpcthreads=16", "-rpcworkqueue=256"]
 WALLETS = ["-wallet=issuer", "-wallet=payee"]
 
 
-class ConcurrencyTest(GiftCodeTest):
-    node_args = FAST_RPC + WALLETS
+class ConcurrencyTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+        self.extra_args = [FAST_RPC + WALLETS]
 
     def fire(self, calls):
         """Runs every call (method, *args) in its own thread, all released at
@@ -86,18 +90,18 @@ class ConcurrencyTest(GiftCodeTest):
         return win
 
     def check_tags(self):
-        tags = tagged_payments(self.node, ISSUER)
+        tags = self.node.tagged_payments(ISSUER)
         expected = {code_id: {txid} for code_id, (txid, _, _) in self.paid.items()}
         assert_equal(tags, expected, "exactly one tagged payment per redeemed code")
 
     def run_test(self):
-        node = self.node = self.add_node()
+        node = self.node = self.nodes[0]
         w, payee = node.wallet(ISSUER), node.wallet("payee")
         self.paid = {}
         self.expected_refusals = 0
         self.log.info("fund: 80 mature coinbases for the issuer")
         start_height = node.height()
-        node.mature_coinbases(ISSUER, 80)
+        mature_coinbases(node, ISSUER, 80)
         self.miner_address = payee.getnewaddress()
 
         self.log.info("round 1: 120 concurrent redemptions of one code to one address")

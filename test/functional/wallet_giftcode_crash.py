@@ -27,16 +27,20 @@ import threading
 import time
 from decimal import Decimal
 
-from framework import (RpcError, GiftCodeTest, assert_equal, assert_true, outputs_to,
-                       tagged_payments)
+from test_framework.chain import flush_chain, mature_coinbases, outputs_to
+from test_framework.giftcode import RpcError
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal, assert_true
 
 ISSUER = "issuer"
 CODES_PER_ITERATION = 8
 CLIENT_THREADS = 8
 
 
-class CrashTest(GiftCodeTest):
-    node_args = ["-rpcthreads=16", "-rpcworkqueue=256", "-wallet=issuer", "-wallet=payee"]
+class CrashTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+        self.extra_args = [["-rpcthreads=16", "-rpcworkqueue=256", "-wallet=issuer", "-wallet=payee"]]
 
     def add_options(self, parser):
         parser.add_argument("--iterations", type=int, default=20, help="kill/restart cycles (default: 20)")
@@ -114,7 +118,7 @@ class CrashTest(GiftCodeTest):
             assert_equal((view["state"], view["txid"], view["address"]),
                          ("redeemed", reply["txid"], self.codes[code_id]["address"]),
                          "%s: acknowledged redemption of %s" % (what, code_id))
-        tags = tagged_payments(self.node, ISSUER)
+        tags = self.node.tagged_payments(ISSUER)
         unknown = set(tags) - set(self.codes)
         assert_equal(unknown, set(), "%s: payments tagged with codes this test never saw" % what)
         redeemed_now = 0
@@ -153,16 +157,16 @@ class CrashTest(GiftCodeTest):
 
     # -- the test ---------------------------------------------------------------
     def run_test(self):
-        node = self.node = self.add_node()
+        node = self.node = self.nodes[0]
         w, payee = node.wallet(ISSUER), node.wallet("payee")
         self.codes = {}      # id -> {code, id, amount, address}
         self.redeemed = {}   # id -> txid, once seen redeemed
         self.on_chain = {}   # payee address -> [(txid, amount)] found in blocks
         start_height = node.height()
         self.log.info("fund: 150 mature coinbases for the issuer; flush the chain")
-        node.mature_coinbases(ISSUER, 150)
+        mature_coinbases(node, ISSUER, 150)
         self.miner_address = w.getnewaddress()
-        node.flush_chain()
+        flush_chain(node)
         self.scanned_height = node.height()
 
         total_acks = 0
@@ -184,7 +188,7 @@ class CrashTest(GiftCodeTest):
                           "storm; %d of %d codes redeemed; consistency clean", it, delay * 1000, len(pending),
                           len(acks), len(created), redeemed_now, len(self.codes))
             node.mine(1, self.miner_address)
-            node.flush_chain()
+            flush_chain(node)
             self.check_chain()
         self.log.info("%d kills: %d redemptions acknowledged, %d committed without an acknowledgement",
                       self.options.iterations, total_acks, unacknowledged)

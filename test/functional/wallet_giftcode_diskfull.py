@@ -31,19 +31,22 @@ import os
 import sys
 from decimal import Decimal
 
-from framework import (ERR_STORE_FAILURE, GiftCodeTest, RpcError, assert_equal, assert_raises_rpc, assert_snapshot_equal,
-                       assert_true, outputs_to, repo_root, snapshot, tagged_payments, wait_until)
+from test_framework.chain import mature_coinbases, outputs_to
+from test_framework.giftcode import ERR_STORE_FAILURE, RpcError, assert_snapshot_equal, find_powercut_library, snapshot
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import REPO_ROOT, assert_equal, assert_raises_rpc_error, assert_true, wait_until
 
-sys.path.insert(0, os.path.join(repo_root(), "test", "powercut"))
+sys.path.insert(0, os.path.join(REPO_ROOT, "test", "powercut"))
 import powercut  # noqa: E402
-from wallet_giftcode_powerloss import find_powercut_library  # noqa: E402
 
 ISSUER = "issuer"
 AMOUNT = Decimal("0.5")
 
 
-class DiskFullTest(GiftCodeTest):
-    node_args = ["-wallet=" + ISSUER, "-wallet=payee"]
+class DiskFullTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+        self.extra_args = [["-wallet=" + ISSUER, "-wallet=payee"]]
 
     def add_options(self, parser):
         parser.add_argument("--powercut", help="libpowercut.so (default: $GIFTCODE_POWERCUT_LIB, else build/default)")
@@ -55,12 +58,11 @@ class DiskFullTest(GiftCodeTest):
         """The holder of `entry` has exactly one payment, `txid`."""
         found = outputs_to(self.node, [entry["address"]])[entry["address"]]
         assert_equal([(t, v) for t, v, _ in found], [(txid, AMOUNT)], "payments to the holder of %s" % entry["id"])
-        assert_equal(tagged_payments(self.node, ISSUER).get(entry["id"]), {txid})
+        assert_equal(self.node.tagged_payments(ISSUER).get(entry["id"]), {txid})
 
     def refused_and_unchanged(self, entry, message=None):
         before = snapshot(self.node, ISSUER)
-        e = assert_raises_rpc(ERR_STORE_FAILURE, self.w.redeemgiftcode, entry["code"], entry["address"],
-                              message=message)
+        e = assert_raises_rpc_error(ERR_STORE_FAILURE, message, self.w.redeemgiftcode, entry["code"], entry["address"])
         assert_snapshot_equal(before, snapshot(self.node, ISSUER), "a redemption refused by the disk")
         assert_equal(self.w.getgiftcode(entry["id"])["state"], "issued")
         assert_true(self.node.running, "the node stopped")
@@ -76,9 +78,9 @@ class DiskFullTest(GiftCodeTest):
 
     def run_test(self):
         library = find_powercut_library(self.options.powercut)
-        node = self.node = self.add_node()
+        node = self.node = self.nodes[0]
         self.w, payee = node.wallet(ISSUER), node.wallet("payee")
-        node.mature_coinbases(ISSUER, 20)
+        mature_coinbases(node, ISSUER, 20)
         codes = self.w.creategiftcode(AMOUNT, 12, "disk")["codes"]
         for c in codes:
             c["address"] = payee.getnewaddress()
@@ -115,7 +117,7 @@ class DiskFullTest(GiftCodeTest):
         second = self.refused_and_unchanged(full)
         self.log.info("  and again: %d %s", second.code, second.message)
         before = snapshot(node, ISSUER)
-        e = assert_raises_rpc(ERR_STORE_FAILURE, self.w.creategiftcode, AMOUNT, 1)
+        e = assert_raises_rpc_error(ERR_STORE_FAILURE, None, self.w.creategiftcode, AMOUNT, 1)
         self.log.info("  creategiftcode: %d %s", e.code, e.message)
         assert_snapshot_equal(before, snapshot(node, ISSUER), "a creation refused by the disk")
 
@@ -181,7 +183,7 @@ class DiskFullTest(GiftCodeTest):
         assert_true(info["consistency"]["checked"] and info["consistency"]["clean"], "consistent after the stop")
         assert_equal(self.w.getgiftcode(stopped["id"])["state"], "issued")
         assert_equal(outputs_to(node, [stopped["address"]])[stopped["address"]], [], "paid while unknown")
-        assert_true(stopped["id"] not in tagged_payments(node, ISSUER), "a payment of the stopped redemption")
+        assert_true(stopped["id"] not in node.tagged_payments(ISSUER), "a payment of the stopped redemption")
         self.log.info("  the holder retries: paid once")
         self.pays_once(stopped)
         node.mine(1, wallet=ISSUER)

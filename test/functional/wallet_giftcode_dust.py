@@ -13,15 +13,20 @@ worth more than the fee to spend it) still redeems a code from them.
 
 from decimal import Decimal
 
-from framework import GiftCodeTest, NodeError, assert_equal, assert_true
+from test_framework.giftcode import NodeError
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal, assert_true
 
 DUST = Decimal("0.001")
 SMALL = Decimal("0.005")  # below the threshold, but worth more than spending it costs
 THRESHOLD = Decimal("0.01")
+WALLETS = ["-wallet=issuer", "-wallet=miner", "-wallet=payee", "-wallet=poor"]
 
 
-class DustTest(GiftCodeTest):
-    node_args = ["-wallet=issuer", "-wallet=miner", "-wallet=payee", "-wallet=poor"]
+class DustTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+        self.extra_args = [WALLETS + ["-txindex"]]
 
     def input_values(self, node, txid):
         values = []
@@ -38,7 +43,7 @@ class DustTest(GiftCodeTest):
         node.mine(1, wallet="miner")
 
     def run_test(self):
-        node = self.add_node(self.node_args + ["-txindex"])
+        node = self.nodes[0]
         issuer, miner, payee, poor = (node.wallet(n) for n in ("issuer", "miner", "payee", "poor"))
         node.mine(110, wallet="miner")
         for _ in range(2):
@@ -66,7 +71,7 @@ class DustTest(GiftCodeTest):
         assert_true(len(values) >= 10 and max(values) == SMALL, "paid from %d small outputs" % len(values))
 
         self.log.info("-giftcodemininput=0 is accepted, and redemptions still pay")
-        node.restart(self.node_args + ["-txindex", "-giftcodemininput=0"])
+        node.restart(WALLETS + ["-txindex", "-giftcodemininput=0"])
         code = poor.creategiftcode("0.05")["codes"][0]
         assert_true(poor.redeemgiftcode(code["code"], payee.getnewaddress())["broadcast"])
 
@@ -74,12 +79,12 @@ class DustTest(GiftCodeTest):
         node.stop()
         for bad in ("abc", "-1", "200000000"):
             try:
-                node.start(self.node_args + ["-giftcodemininput=%s" % bad], timeout=60)
+                node.start(WALLETS + ["-giftcodemininput=%s" % bad], timeout=60)
             except NodeError as e:
                 assert_true("-giftcodemininput" in str(e), "error names the option: %s" % e)
             else:
                 raise AssertionError("node started with -giftcodemininput=%s" % bad)
-        node.start(self.node_args)
+        node.start(WALLETS)
 
 
 if __name__ == "__main__":

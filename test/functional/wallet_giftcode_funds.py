@@ -25,26 +25,29 @@ redeemgiftcode is called.
 
 from decimal import Decimal
 
-from framework import (ERR_CATCHING_UP, ERR_FUNDS_PENDING, ERR_INSUFFICIENT_FUNDS, REASON_FOR_CODE, GiftCodeTest,
-                       assert_equal, assert_raises_rpc, assert_true, tagged_payments, wait_until)
+from test_framework.giftcode import ERR_CATCHING_UP, ERR_FUNDS_PENDING, ERR_INSUFFICIENT_FUNDS, REASON_FOR_CODE
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal, assert_raises_rpc_error, assert_true, wait_until
 
 WALLETS = ["issuer", "pending", "young", "poor", "miner", "payee"]
 AMOUNT = Decimal("1")
 
 
-class FundsTest(GiftCodeTest):
-    node_args = ["-wallet=%s" % w for w in WALLETS]
+class FundsTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+        self.extra_args = [["-wallet=%s" % w for w in WALLETS]]
 
     def refused(self, code, wallet, entry):
         """Redeeming `entry` from `wallet` fails with `code`, pays nothing, and
         is counted in failed_redemptions under the code's reason name."""
         node = self.node
         w = node.wallet(wallet)
-        before = (tagged_payments(node, wallet), sorted(node.rpc("getrawmempool")))
+        before = (node.tagged_payments(wallet), sorted(node.rpc("getrawmempool")))
         failed_before = w.getgiftcodeinfo()["failed_redemptions"]
-        assert_raises_rpc(code, w.redeemgiftcode, entry["code"], self.payee.getnewaddress())
+        assert_raises_rpc_error(code, None, w.redeemgiftcode, entry["code"], self.payee.getnewaddress())
         assert_equal(w.getgiftcode(entry["id"])["state"], "issued", "the refused code stays issued")
-        after = (tagged_payments(node, wallet), sorted(node.rpc("getrawmempool")))
+        after = (node.tagged_payments(wallet), sorted(node.rpc("getrawmempool")))
         assert_equal(after, before, "payments and mempool after a refused redemption")
         reason = REASON_FOR_CODE[code]
         expected = dict(failed_before)
@@ -59,7 +62,7 @@ class FundsTest(GiftCodeTest):
         return paid
 
     def run_test(self):
-        node = self.node = self.add_node()
+        node = self.node = self.nodes[0]
         issuer, pending, young, poor, miner, payee = (node.wallet(w) for w in WALLETS)
         self.payee = payee
         miner_address = miner.getnewaddress()
@@ -112,13 +115,14 @@ class FundsTest(GiftCodeTest):
         node.sync_callbacks()
         assert_equal(node.rpc("getrawmempool"), [])
         tip_time = node.rpc("getblock", node.rpc("getbestblockhash"))["time"]
-        node.restart(self.node_args + ["-maxtipage=1", "-mocktime=%d" % (tip_time + 100)])
+        node.restart(self.extra_args[0] + ["-maxtipage=1", "-mocktime=%d" % (tip_time + 100)])
         assert_equal(node.rpc("getblockchaininfo")["initialblockdownload"], True)
         # Only redeemgiftcode is asked while the node catches up: whether the
         # other gift-code RPCs answer then is not what this test is about.
-        before = (tagged_payments(node, "issuer"), node.rpc("getrawmempool"))
-        assert_raises_rpc(ERR_CATCHING_UP, issuer.redeemgiftcode, code["issuer"][1]["code"], payee.getnewaddress())
-        assert_equal((tagged_payments(node, "issuer"), node.rpc("getrawmempool")), before,
+        before = (node.tagged_payments("issuer"), node.rpc("getrawmempool"))
+        assert_raises_rpc_error(ERR_CATCHING_UP, None, issuer.redeemgiftcode, code["issuer"][1]["code"],
+                                payee.getnewaddress())
+        assert_equal((node.tagged_payments("issuer"), node.rpc("getrawmempool")), before,
                      "payments and mempool after a redemption refused during initial block download")
         self.log.info("after a new block the node has caught up and the code pays")
         node.mine(1, address=miner_address)

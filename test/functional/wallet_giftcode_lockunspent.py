@@ -21,8 +21,10 @@ and the consistency check is clean.
 
 from decimal import Decimal
 
-from framework import (GiftCodeTest, RedemptionStorm, assert_equal, assert_ledger_settled,
-                       assert_paid_exactly_once, assess_payments)
+from test_framework.chain import mine_until_mempool_empty
+from test_framework.giftcode import RedemptionStorm, assert_ledger_settled, assert_paid_exactly_once, assess_payments
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal
 
 CODES = 90
 AMOUNT = Decimal("0.05")
@@ -30,12 +32,14 @@ FUNDING_COINS = 6
 FUNDING_COIN = Decimal("5")
 
 
-class LockUnspentTest(GiftCodeTest):
-    node_args = ["-wallet=issuer", "-wallet=miner", "-wallet=payee", "-wallet=other",
-                 "-rpcthreads=16", "-rpcworkqueue=256"]
+class LockUnspentTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+        self.extra_args = [["-wallet=issuer", "-wallet=miner", "-wallet=payee", "-wallet=other",
+                             "-rpcthreads=16", "-rpcworkqueue=256"]]
 
     def run_test(self):
-        node = self.add_node()
+        node = self.nodes[0]
         issuer, miner, payee, other = (node.wallet(n) for n in ("issuer", "miner", "payee", "other"))
         self.log.info("fund the issuer with %d confirmed coins of %s MONA", FUNDING_COINS, FUNDING_COIN)
         node.mine(101 + FUNDING_COINS // 10, wallet="miner")
@@ -59,7 +63,7 @@ class LockUnspentTest(GiftCodeTest):
         assert_equal(len(storm.replies), CODES, "codes redeemed")
 
         self.log.info("mine until the mempool is empty")
-        mined = node.mine_until_mempool_empty(miner_address, max_blocks=20)
+        mined = mine_until_mempool_empty(node, miner_address, max_blocks=20)
         self.log.info("%d blocks settled the mempool", mined)
 
         self.log.info("every payment confirmed, none conflicted; every holder paid exactly once")

@@ -19,18 +19,21 @@ confirmed coin rather than the first one's change.
 
 from decimal import Decimal
 
-from framework import (ERR_INSUFFICIENT_FUNDS, GiftCodeTest, assert_equal, assert_raises_rpc, assert_true,
-                       tagged_payments, wait_until)
+from test_framework.giftcode import ERR_INSUFFICIENT_FUNDS
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal, assert_raises_rpc_error, assert_true, wait_until
 
 AMOUNT = Decimal("0.1")
 CODES = 30
 
 
-class MempoolChainTest(GiftCodeTest):
-    node_args = ["-wallet=issuer", "-wallet=miner", "-wallet=payee"]
+class MempoolChainTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+        self.extra_args = [["-wallet=issuer", "-wallet=miner", "-wallet=payee"]]
 
     def run_test(self):
-        node = self.add_node()
+        node = self.nodes[0]
         issuer, miner, payee = node.wallet("issuer"), node.wallet("miner"), node.wallet("payee")
         self.log.info("mine 101 blocks to the miner, give the issuer one confirmed 10 MONA coin")
         node.mine(101, wallet="miner")
@@ -63,9 +66,9 @@ class MempoolChainTest(GiftCodeTest):
         assert_equal((again["replay"], again["txid"], again["broadcast"]), (True, refused["txid"], False))
 
         self.log.info("the 27th finds no spendable coin: -6, and nothing is recorded")
-        before = (issuer.getgiftcode(codes[26]["id"]), sorted(tagged_payments(node, "issuer")))
-        assert_raises_rpc(ERR_INSUFFICIENT_FUNDS, issuer.redeemgiftcode, codes[26]["code"], addresses[26])
-        assert_equal((issuer.getgiftcode(codes[26]["id"]), sorted(tagged_payments(node, "issuer"))), before)
+        before = (issuer.getgiftcode(codes[26]["id"]), sorted(node.tagged_payments("issuer")))
+        assert_raises_rpc_error(ERR_INSUFFICIENT_FUNDS, None, issuer.redeemgiftcode, codes[26]["code"], addresses[26])
+        assert_equal((issuer.getgiftcode(codes[26]["id"]), sorted(node.tagged_payments("issuer"))), before)
 
         self.log.info("one block confirms the 25; the module resubmits the 26th on that block")
         node.mine(1, wallet="miner")
@@ -82,7 +85,7 @@ class MempoolChainTest(GiftCodeTest):
         node.mine(1, wallet="miner")
 
         self.log.info("every code paid exactly once; payees hold exactly the redeemed amount")
-        tags = tagged_payments(node, "issuer")
+        tags = node.tagged_payments("issuer")
         assert_equal(sorted(tags), sorted(c["id"] for c in codes))
         for ident, txids in tags.items():
             assert_equal(len(txids), 1, "payments of %s" % ident)

@@ -17,16 +17,20 @@ away and loading it brings them back.
 from decimal import Decimal
 
 import giftcode_format as fmt
-from framework import (ERR_UNKNOWN, ERR_WALLET, ERR_WALLET_LOCKED, ERR_WALLET_NOT_FOUND, ERR_WALLET_NOT_SPECIFIED,
-                       GiftCodeTest, assert_equal, assert_raises_rpc, assert_snapshot_equal, assert_true, snapshot,
-                       tagged_payments)
+from test_framework.giftcode import (ERR_UNKNOWN, ERR_WALLET, ERR_WALLET_LOCKED, ERR_WALLET_NOT_FOUND,
+                                     ERR_WALLET_NOT_SPECIFIED, assert_snapshot_equal, snapshot)
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal, assert_raises_rpc_error, assert_true
 
 PASSPHRASE = "multiwallet passphrase"
 
 
-class MultiWalletTest(GiftCodeTest):
+class MultiWalletTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+
     def run_test(self):
-        node = self.add_node()
+        node = self.nodes[0]
         for name in ("miner", "alice", "bob", "enc"):
             node.rpc("createwallet", name)
         node.rpc("createwallet", "watch", True)  # private keys disabled
@@ -58,11 +62,11 @@ class MultiWalletTest(GiftCodeTest):
         bob_address = bob.getnewaddress()
         alice_before, bob_before = snapshot(node, "alice"), snapshot(node, "bob")
         for text in (a[0]["code"], a[0]["id"], a[0]["uri"]):
-            assert_raises_rpc(ERR_UNKNOWN, bob.getgiftcode, text)
-            assert_raises_rpc(ERR_UNKNOWN, bob.cancelgiftcode, text)
-        assert_raises_rpc(ERR_UNKNOWN, bob.redeemgiftcode, a[0]["code"], bob_address)
-        assert_raises_rpc(ERR_UNKNOWN, alice.redeemgiftcode, b[0]["code"], bob_address)
-        assert_raises_rpc(ERR_UNKNOWN, enc.redeemgiftcode, a[1]["code"], bob_address)
+            assert_raises_rpc_error(ERR_UNKNOWN, None, bob.getgiftcode, text)
+            assert_raises_rpc_error(ERR_UNKNOWN, None, bob.cancelgiftcode, text)
+        assert_raises_rpc_error(ERR_UNKNOWN, None, bob.redeemgiftcode, a[0]["code"], bob_address)
+        assert_raises_rpc_error(ERR_UNKNOWN, None, alice.redeemgiftcode, b[0]["code"], bob_address)
+        assert_raises_rpc_error(ERR_UNKNOWN, None, enc.redeemgiftcode, a[1]["code"], bob_address)
         assert_snapshot_equal(alice_before, snapshot(node, "alice"), "lookups in other wallets (alice)")
         assert_snapshot_equal(bob_before, snapshot(node, "bob"), "lookups in other wallets (bob)")
         assert_equal(bob.getgiftcodeinfo()["failed_redemptions"], {"unknown_code": 1})
@@ -72,8 +76,8 @@ class MultiWalletTest(GiftCodeTest):
         for method, args in (("getgiftcodeinfo", []), ("getgiftcode", [a[0]["id"]]),
                              ("redeemgiftcode", [a[0]["code"], bob_address]), ("listgiftcodes", []),
                              ("creategiftcode", [1]), ("cancelgiftcode", [a[0]["id"]])):
-            assert_raises_rpc(ERR_WALLET_NOT_SPECIFIED, node.rpc, method, *args)
-            assert_raises_rpc(ERR_WALLET_NOT_FOUND, node.rpc, method, *args, wallet="nosuchwallet")
+            assert_raises_rpc_error(ERR_WALLET_NOT_SPECIFIED, None, node.rpc, method, *args)
+            assert_raises_rpc_error(ERR_WALLET_NOT_FOUND, None, node.rpc, method, *args, wallet="nosuchwallet")
         assert_snapshot_equal(alice_before, snapshot(node, "alice"), "calls without a wallet")
 
         self.log.info("alice's code redeemed through /wallet/alice to a bob address: alice pays, bob receives")
@@ -87,10 +91,10 @@ class MultiWalletTest(GiftCodeTest):
         assert_equal(bob_balances["trusted"], bob_trusted)
         assert_equal(bob_balances["untrusted_pending"], Decimal("2"))
         assert_equal(bob.getreceivedbyaddress(bob_address, 0), Decimal("2"))
-        assert_equal(tagged_payments(node, "alice"), {a[0]["id"]: {r["txid"]}})
-        assert_equal(tagged_payments(node, "bob"), {}, "the payee's wallet carries no code tag")
+        assert_equal(node.tagged_payments("alice"), {a[0]["id"]: {r["txid"]}})
+        assert_equal(node.tagged_payments("bob"), {}, "the payee's wallet carries no code tag")
         assert_equal(bob.getgiftcodeinfo()["counts"], {"issued": 1, "redeemed": 0, "cancelled": 0, "expired": 0})
-        assert_raises_rpc(ERR_UNKNOWN, bob.redeemgiftcode, a[0]["code"], bob_address)
+        assert_raises_rpc_error(ERR_UNKNOWN, None, bob.redeemgiftcode, a[0]["code"], bob_address)
         node.mine(1, miner_address)
         assert_equal(bob.getbalances()["mine"]["trusted"], bob_trusted + Decimal("2"))
         assert_equal(alice.getgiftcode(a[0]["id"])["confirmations"], 1)
@@ -101,7 +105,7 @@ class MultiWalletTest(GiftCodeTest):
         assert_equal((rb["amount"], rb["replay"]), (Decimal("3"), False))
         node.sync_callbacks()  # the payee wallet learns of the payment asynchronously
         assert_equal(alice.getreceivedbyaddress(alice_address, 0), Decimal("3"))
-        assert_equal(tagged_payments(node, "bob"), {b[0]["id"]: {rb["txid"]}})
+        assert_equal(node.tagged_payments("bob"), {b[0]["id"]: {rb["txid"]}})
         node.mine(1, miner_address)
 
         self.log.info("encrypted wallet: codes issued unlocked; locked -> -13, nothing changes")
@@ -111,7 +115,7 @@ class MultiWalletTest(GiftCodeTest):
         enc.walletlock()
         payee_address = bob.getnewaddress()
         before = snapshot(node, "enc")
-        assert_raises_rpc(ERR_WALLET_LOCKED, enc.redeemgiftcode, e[0]["code"], payee_address)
+        assert_raises_rpc_error(ERR_WALLET_LOCKED, None, enc.redeemgiftcode, e[0]["code"], payee_address)
         assert_snapshot_equal(before, snapshot(node, "enc"), "redeem in a locked wallet")
         assert_equal(enc.getgiftcodeinfo()["failed_redemptions"], {"unknown_code": 1, "wallet_locked": 1})
         assert_equal(enc.getgiftcode(e[0]["id"])["state"], "issued")
@@ -123,14 +127,14 @@ class MultiWalletTest(GiftCodeTest):
         assert_equal(bob.getreceivedbyaddress(payee_address, 0), Decimal("1.25"))
         enc.walletlock()
         assert_equal(enc.redeemgiftcode(e[0]["code"], payee_address)["txid"], re_["txid"])
-        assert_raises_rpc(ERR_WALLET_LOCKED, enc.redeemgiftcode, e[1]["code"], payee_address)
+        assert_raises_rpc_error(ERR_WALLET_LOCKED, None, enc.redeemgiftcode, e[1]["code"], payee_address)
 
         self.log.info("private keys disabled: codes can be stored, redeeming them is -4 and changes nothing")
         w = watch.creategiftcode(Decimal("1"), 2, "watch")["codes"]
         assert_equal(watch.getgiftcodeinfo()["counts"]["issued"], 2)
         before = snapshot(node, "watch")
-        assert_raises_rpc(ERR_WALLET, watch.redeemgiftcode, w[0]["code"], payee_address)
-        assert_raises_rpc(ERR_WALLET, watch.redeemgiftcode, w[1]["code"], bob.getnewaddress())
+        assert_raises_rpc_error(ERR_WALLET, None, watch.redeemgiftcode, w[0]["code"], payee_address)
+        assert_raises_rpc_error(ERR_WALLET, None, watch.redeemgiftcode, w[1]["code"], bob.getnewaddress())
         assert_snapshot_equal(before, snapshot(node, "watch"), "redeem in a wallet without private keys")
         assert_equal(watch.getgiftcodeinfo()["failed_redemptions"], {"wallet_unsupported": 2})
         cancelled = watch.cancelgiftcode(w[1]["id"])
@@ -139,9 +143,9 @@ class MultiWalletTest(GiftCodeTest):
         self.log.info("unloading a wallet takes its codes away; loading brings them back")
         alice_codes = alice.listgiftcodes()["codes"]
         node.rpc("unloadwallet", "alice")
-        assert_raises_rpc(ERR_WALLET_NOT_FOUND, alice.getgiftcode, a[1]["id"])
-        assert_raises_rpc(ERR_WALLET_NOT_FOUND, alice.redeemgiftcode, a[1]["code"], bob_address)
-        assert_raises_rpc(ERR_UNKNOWN, bob.getgiftcode, a[1]["id"])
+        assert_raises_rpc_error(ERR_WALLET_NOT_FOUND, None, alice.getgiftcode, a[1]["id"])
+        assert_raises_rpc_error(ERR_WALLET_NOT_FOUND, None, alice.redeemgiftcode, a[1]["code"], bob_address)
+        assert_raises_rpc_error(ERR_UNKNOWN, None, bob.getgiftcode, a[1]["id"])
         node.rpc("loadwallet", "alice")
         assert_equal([{k: v for k, v in c.items() if k != "confirmations"} for c in alice.listgiftcodes()["codes"]],
                      [{k: v for k, v in c.items() if k != "confirmations"} for c in alice_codes])

@@ -21,16 +21,19 @@ import os
 import shutil
 from decimal import Decimal
 
-from framework import (GiftCodeTest, assert_equal, assert_true, wait_until)
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal, assert_true, wait_until
 
 AMOUNT = Decimal("0.5")
 
 
-class PaymentKeyTest(GiftCodeTest):
-    node_args = ["-wallet=miner", "-wallet=payee"]
+class PaymentKeyTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+        self.extra_args = [["-wallet=miner", "-wallet=payee"]]
 
     def run_test(self):
-        node = self.node = self.add_node()
+        node = self.node = self.nodes[0]
         self.miner = node.wallet("miner")
         self.payee = node.wallet("payee")
         node.mine(101, wallet="miner")

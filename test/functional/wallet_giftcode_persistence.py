@@ -19,8 +19,10 @@ import shutil
 import time
 from decimal import Decimal
 
-from framework import (ERR_ALREADY_REDEEMED, ERR_CANCELLED, ERR_WALLET_NOT_FOUND, GiftCodeTest, assert_equal,
-                       assert_raises_rpc, assert_true, tagged_payments, wait_until)
+from test_framework.chain import flush_chain
+from test_framework.giftcode import ERR_ALREADY_REDEEMED, ERR_CANCELLED, ERR_WALLET_NOT_FOUND
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal, assert_raises_rpc_error, assert_true, wait_until
 
 VOLATILE = ("confirmations", "in_mempool", "broadcast_error")
 WALLETS = ["-wallet=issuer", "-wallet=payee", "-wallet=miner"]
@@ -31,8 +33,10 @@ def stable(codes):
     return [{k: v for k, v in c.items() if k not in VOLATILE} for c in codes]
 
 
-class PersistenceTest(GiftCodeTest):
-    node_args = WALLETS
+class PersistenceTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+        self.extra_args = [WALLETS]
 
     def state(self, wallet):
         node = self.node
@@ -42,7 +46,7 @@ class PersistenceTest(GiftCodeTest):
             "info": {k: v for k, v in info.items()
                      if k not in ("failed_redemptions", "unbroadcast", "timings", "restore", "batches",
                                   "payments_start_in", "payments_wait_for_block")},
-            "tags": tagged_payments(node, wallet),
+            "tags": node.tagged_payments(wallet),
         }
 
     def check_survived(self, what, wallet="issuer", new_place=False):
@@ -72,14 +76,14 @@ class PersistenceTest(GiftCodeTest):
         assert_equal((again0["txid"], again0["replay"]), (self.paid0["txid"], True))
         assert_equal((again1["txid"], again1["replay"], again1["broadcast"]), (self.paid1["txid"], True, True))
         assert_equal((again0["fee"], again0["redeemed_at"]), (self.paid0["fee"], self.paid0["redeemed_at"]))
-        assert_raises_rpc(ERR_ALREADY_REDEEMED, w.redeemgiftcode, self.r[0]["code"], self.address1)
-        assert_raises_rpc(ERR_CANCELLED, w.redeemgiftcode, self.c[0]["code"], self.address1)
-        assert_equal(tagged_payments(node, wallet), self.expected["tags"], "no payment was added")
+        assert_raises_rpc_error(ERR_ALREADY_REDEEMED, None, w.redeemgiftcode, self.r[0]["code"], self.address1)
+        assert_raises_rpc_error(ERR_CANCELLED, None, w.redeemgiftcode, self.c[0]["code"], self.address1)
+        assert_equal(node.tagged_payments(wallet), self.expected["tags"], "no payment was added")
 
     def run_test(self):
-        node = self.node = self.add_node()
+        node = self.node = self.nodes[0]
         issuer, payee, miner = node.wallet("issuer"), node.wallet("payee"), node.wallet("miner")
-        assert_equal(sorted(node.wallet_names()), ["issuer", "miner", "payee"])
+        assert_equal(sorted(node.rpc("listwallets")), ["issuer", "miner", "payee"])
 
         self.log.info("fund the issuer with 200 MONA")
         node.mine(110, wallet="miner")
@@ -112,14 +116,14 @@ class PersistenceTest(GiftCodeTest):
         self.check_survived("a clean restart")
 
         self.log.info("SIGKILL and start")
-        node.flush_chain()  # blocks are not what this test is about: keep them
+        flush_chain(node)  # blocks are not what this test is about: keep them
         node.kill()
         node.start()
         self.check_survived("a SIGKILL")
 
         self.log.info("unloadwallet and loadwallet")
         node.rpc("unloadwallet", "issuer")
-        assert_raises_rpc(ERR_WALLET_NOT_FOUND, issuer.getgiftcodeinfo)
+        assert_raises_rpc_error(ERR_WALLET_NOT_FOUND, None, issuer.getgiftcodeinfo)
         node.rpc("loadwallet", "issuer")
         self.check_survived("unloadwallet/loadwallet")
 

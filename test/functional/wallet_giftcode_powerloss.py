@@ -41,30 +41,34 @@ import threading
 import time
 from decimal import Decimal
 
-from framework import (ERR_CATCHING_UP, ERR_FUNDS_PENDING, ERR_INSUFFICIENT_FUNDS, GiftCodeTest, NodeError,
-                       RpcError, all_gift_codes, assert_equal, assert_true, outputs_to, repo_root, tagged_payments,
-                       wait_until)
+from test_framework.chain import flush_chain, outputs_to
+from test_framework.giftcode import (ENV_POWERCUT_LIB, ERR_CATCHING_UP, ERR_FUNDS_PENDING, ERR_INSUFFICIENT_FUNDS,
+                                     RpcError, all_gift_codes, find_powercut_library)
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import REPO_ROOT, assert_equal, assert_true, wait_until
 
-sys.path.insert(0, os.path.join(repo_root(), "test", "powercut"))
+sys.path.insert(0, os.path.join(REPO_ROOT, "test", "powercut"))
 import powercut  # noqa: E402
 
 ISSUER = "issuer"
 CLIENTS = 8
 AMOUNT = Decimal("0.01")
-ENV_POWERCUT_LIB = "GIFTCODE_POWERCUT_LIB"
 
 
-def find_powercut_library(value):
-    path = value or os.environ.get(ENV_POWERCUT_LIB) or os.path.join(
-        repo_root(), "build", "default", "test", "powercut", "libpowercut.so")
-    if not os.path.exists(path):
-        raise NodeError("libpowercut.so not found at %s: build it with `cmake --workflow --preset default`, or "
-                        "name it with --powercut or $%s" % (path, ENV_POWERCUT_LIB))
-    return os.path.abspath(path)
-
-
-class PowerLossTest(GiftCodeTest):
+class PowerLossTest(GiftCodeTestFramework):
     default_cuts = 20
+
+    def set_test_params(self):
+        # The peer, then the issuer.
+        self.num_nodes = 2
+        self.extra_args = [["-wallet=holder", "-wallet=miner"],
+                           ["-wallet=" + ISSUER, "-listen=1", "-whitelist=127.0.0.1", "-rpcthreads=16",
+                            "-rpcworkqueue=256"]]
+
+    def setup_nodes(self):
+        # The issuer is started by start_issuer(), connected to the peer.
+        self.add_nodes(self.num_nodes, self.extra_args, names=["peer", "issuer"])
+        self.start_node(0)
 
     def add_options(self, parser):
         parser.add_argument("--cuts", type=int, default=self.default_cuts,
@@ -82,7 +86,7 @@ class PowerLossTest(GiftCodeTest):
         # lose every block since the start, and each restart would download
         # them all again. Its chain state is written without a sync even
         # then, so a restart still reconnects them from its own files.
-        self.issuer.flush_chain()
+        flush_chain(self.issuer)
 
     def issue(self, count):
         holder = self.peer.wallet("holder")
@@ -197,7 +201,7 @@ class PowerLossTest(GiftCodeTest):
             view = views[ident]
             if view["state"] != "redeemed" or view["txid"] != txid:
                 violations["acknowledged_lost"].append(ident)
-        for ident, txids in tagged_payments(self.issuer, ISSUER).items():
+        for ident, txids in self.issuer.tagged_payments(ISSUER).items():
             if len(txids) != 1:
                 violations["tags"].append(ident)
         for kind, idents in violations.items():
@@ -209,9 +213,7 @@ class PowerLossTest(GiftCodeTest):
     # -- the test ------------------------------------------------------------------
     def run_test(self):
         library = find_powercut_library(self.options.powercut)
-        self.peer = self.add_node(["-wallet=holder", "-wallet=miner"], name="peer")
-        self.issuer = self.add_node(["-wallet=" + ISSUER, "-listen=1", "-whitelist=127.0.0.1", "-rpcthreads=16",
-                                     "-rpcworkqueue=256"], name="issuer", start=False)
+        self.peer, self.issuer = self.nodes
         self.start_issuer()
         self.miner_address = self.peer.rpc("getnewaddress", wallet="miner")
         self.log.info("fund the issuer: 150 coinbases mined by the peer, then 100 more to mature them")

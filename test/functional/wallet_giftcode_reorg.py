@@ -32,15 +32,19 @@ code again on its own.
 
 from decimal import Decimal
 
-from framework import (BURIED_DEPTH, COINBASE_MATURITY, ERR_ALREADY_REDEEMED, GiftCodeTest, assert_equal,
-                       assert_raises_rpc, assert_true, outputs_to, tagged_payments)
+from test_framework.chain import COINBASE_MATURITY, outputs_to
+from test_framework.giftcode import BURIED_DEPTH, ERR_ALREADY_REDEEMED
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal, assert_raises_rpc_error, assert_true
 
 AMOUNT = Decimal("1")
 SEQUENCE_FINAL = 0xffffffff
 
 
-class ReorgTest(GiftCodeTest):
-    node_args = ["-wallet=issuer", "-wallet=miner", "-wallet=payee", "-walletrbf=1"]
+class ReorgTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+        self.extra_args = [["-wallet=issuer", "-wallet=miner", "-wallet=payee", "-walletrbf=1"]]
 
     def attention(self, txid):
         """The attention entries of `txid` (getgiftcodeinfo)."""
@@ -54,7 +58,7 @@ class ReorgTest(GiftCodeTest):
         assert_equal(consistency.get("height"), self.node.height(), "consistency.height (recomputed every block)")
 
     def run_test(self):
-        node = self.node = self.add_node()
+        node = self.node = self.nodes[0]
         issuer = self.issuer = node.wallet("issuer")
         miner, payee = node.wallet("miner"), node.wallet("payee")
 
@@ -136,7 +140,7 @@ class ReorgTest(GiftCodeTest):
         assert_equal((view["confirmations"], view["payment_state"]), (BURIED_DEPTH, "buried"))
         received = outputs_to(node, [holder], coinbase_height)[holder]
         assert_equal(received, [(txid, AMOUNT, True)], "outputs to the holder")
-        assert_equal(tagged_payments(node, "issuer"), {code["id"]: {txid}})
+        assert_equal(node.tagged_payments("issuer"), {code["id"]: {txid}})
         self.check_consistency_at_tip()
 
     def part_b(self, node, issuer, miner, payee):
@@ -199,11 +203,11 @@ class ReorgTest(GiftCodeTest):
         self.log.info("the holder was not paid, and the module does not pay again on its own")
         again = issuer.redeemgiftcode(code["code"], holder)
         assert_equal((again["txid"], again["replay"], again["broadcast"]), (txid, True, False))
-        assert_raises_rpc(ERR_ALREADY_REDEEMED, issuer.redeemgiftcode, code["code"], payee.getnewaddress())
+        assert_raises_rpc_error(ERR_ALREADY_REDEEMED, None, issuer.redeemgiftcode, code["code"], payee.getnewaddress())
         node.mine(2, address=other_address)
         node.sync_callbacks()
         assert_equal(outputs_to(node, [holder], first_height)[holder], [], "outputs to the holder")
-        assert_equal(tagged_payments(node, "issuer").get(code["id"]), {txid}, "payments of the code")
+        assert_equal(node.tagged_payments("issuer").get(code["id"]), {txid}, "payments of the code")
         assert_equal(issuer.getgiftcode(code["id"])["payment_state"], "dead")
         assert_equal([a["state"] for a in self.attention(txid)], ["dead"], "a dead payment stays under attention")
         self.check_consistency_at_tip()

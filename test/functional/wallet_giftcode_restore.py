@@ -44,8 +44,10 @@ import shutil
 import time
 from decimal import Decimal
 
-from framework import (ERR_ALREADY_REDEEMED, ERR_CATCHING_UP, ERR_UNKNOWN, GiftCodeTest, NodeError, RpcError,
-                       assert_equal, assert_raises_rpc, assert_true, outputs_to, wait_until)
+from test_framework.chain import flush_chain, outputs_to
+from test_framework.giftcode import ERR_ALREADY_REDEEMED, ERR_CATCHING_UP, ERR_UNKNOWN, NodeError, RpcError
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal, assert_raises_rpc_error, assert_true, wait_until
 
 AMOUNT = Decimal("0.1")
 CODES = 60
@@ -57,11 +59,19 @@ SALVAGE_GAVE_UP = "Number of keys in data does not match number of values"
 SALVAGE_ATTEMPTS = 4
 
 
-class RestoreTest(GiftCodeTest):
+class RestoreTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        # The peer, then the issuer.
+        self.num_nodes = 2
+        self.extra_args = [["-wallet=miner", "-wallet=payee", "-listen=1", "-whitelist=127.0.0.1"],
+                           self.issuer_args()]
+
+    def setup_nodes(self):
+        self.add_nodes(self.num_nodes, self.extra_args, names=["peer", "issuer"])
+        self.start_nodes()
+
     def run_test(self):
-        self.peer = self.add_node(["-wallet=miner", "-wallet=payee", "-listen=1", "-whitelist=127.0.0.1"],
-                                  name="peer")
-        self.issuer = self.add_node(self.issuer_args(), name="issuer")
+        self.peer, self.issuer = self.nodes
         self.connect(self.issuer)
         self.miner_address = self.peer.rpc("getnewaddress", wallet="miner")
         self.peer.mine(110, self.miner_address)
@@ -162,7 +172,7 @@ class RestoreTest(GiftCodeTest):
             assert_equal(restore["codes_missing"], 1, "the code issued after the backup is reported missing")
         assert_true(info["payments_wait_for_block"], "new payments wait for the next block")
         unpaid = codes[CONFIRMED + UNCONFIRMED]
-        e = assert_raises_rpc(ERR_CATCHING_UP, wallet.redeemgiftcode, unpaid["code"], unpaid["address"])
+        e = assert_raises_rpc_error(ERR_CATCHING_UP, None, wallet.redeemgiftcode, unpaid["code"], unpaid["address"])
         assert_true("next block" in e.message or "after it loads" in e.message, e.message)
         if "-giftcodestartdelay=%d" % START_DELAY in restart_args:
             self.check_start_delay(wallet, unpaid)
@@ -189,8 +199,8 @@ class RestoreTest(GiftCodeTest):
         assert_equal(wallet.getgiftcodeinfo()["restore"]["found_on_chain"], CONFIRMED + UNCONFIRMED)
 
         self.log.info("%s: a code issued after the backup is unknown", title)
-        assert_raises_rpc(ERR_UNKNOWN, wallet.getgiftcode, late["id"])
-        assert_raises_rpc(ERR_UNKNOWN, wallet.redeemgiftcode, late["code"], payee.getnewaddress())
+        assert_raises_rpc_error(ERR_UNKNOWN, None, wallet.getgiftcode, late["id"])
+        assert_raises_rpc_error(ERR_UNKNOWN, None, wallet.redeemgiftcode, late["code"], payee.getnewaddress())
 
         self.log.info("%s: redeeming them again pays nothing", title)
         received = payee.getbalances()["mine"]
@@ -199,7 +209,7 @@ class RestoreTest(GiftCodeTest):
         for c in codes[:CONFIRMED + UNCONFIRMED]:
             again = wallet.redeemgiftcode(c["code"], c["address"])
             assert_equal((again["txid"], again["replay"]), (paid[c["id"]], True))
-            assert_raises_rpc(ERR_ALREADY_REDEEMED, wallet.redeemgiftcode, c["code"], other)
+            assert_raises_rpc_error(ERR_ALREADY_REDEEMED, None, wallet.redeemgiftcode, c["code"], other)
         assert_equal(set(node.rpc("getrawmempool")), mempool, "no new transaction")
         assert_equal(payee.getbalances()["mine"], received, "the payees got nothing more")
 
@@ -240,7 +250,7 @@ class RestoreTest(GiftCodeTest):
         info = wallet.getgiftcodeinfo()
         if info["payments_start_in"] > 0:
             self.log.info("a new payment waits for -giftcodestartdelay (%d s left)", info["payments_start_in"])
-            e = assert_raises_rpc(ERR_CATCHING_UP, wallet.redeemgiftcode, code["code"], code["address"])
+            assert_raises_rpc_error(ERR_CATCHING_UP, None, wallet.redeemgiftcode, code["code"], code["address"])
             assert_equal(wallet.getgiftcode(code["id"])["state"], "issued")
         wait_until(lambda: wallet.getgiftcodeinfo()["payments_start_in"] == 0, timeout=START_DELAY + 30,
                    what="the start delay to pass")
@@ -248,7 +258,7 @@ class RestoreTest(GiftCodeTest):
     # -- the two ways back --------------------------------------------------------
     def restore_in_place(self, node, name, backup, restart_args):
         self.log.info("stop, put the backup in place of %s/wallet.dat, start with %s", name, restart_args or "nothing")
-        node.flush_chain()
+        flush_chain(node)
         node.stop()
         shutil.copyfile(backup, os.path.join(node.walletdir, name, "wallet.dat"))
         node.start(self.issuer_args([name], restart_args))
@@ -258,7 +268,7 @@ class RestoreTest(GiftCodeTest):
     def restore_on_a_fresh_node(self, name, backup, unconfirmed):
         self.issuer.rpc("unloadwallet", name)
         self.log.info("a fresh node gets the backup, the chain and the peer's mempool")
-        fresh = self.add_node(self.issuer_args(), name="fresh", start=False)
+        fresh, = self.add_nodes(1, [self.issuer_args()], names=["fresh"])
         os.makedirs(os.path.join(fresh.walletdir, name))
         shutil.copyfile(backup, os.path.join(fresh.walletdir, name, "wallet.dat"))
         fresh.start(self.issuer_args([name]))

@@ -14,18 +14,21 @@ one payment.
 
 import threading
 
-from framework import (ERR_INSUFFICIENT_FUNDS, GiftCodeTest, RpcError, assert_equal, assert_true,
-                       tagged_payments)
+from test_framework.giftcode import ERR_INSUFFICIENT_FUNDS, RpcError
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal, assert_true
 
 CODES = 60
 SENDS_PER_THREAD = 40
 
 
-class SendsTest(GiftCodeTest):
-    node_args = ["-wallet=issuer", "-wallet=miner", "-wallet=payee", "-rpcthreads=8", "-rpcworkqueue=64"]
+class SendsTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+        self.extra_args = [["-wallet=issuer", "-wallet=miner", "-wallet=payee", "-rpcthreads=8", "-rpcworkqueue=64"]]
 
     def run_test(self):
-        node = self.add_node()
+        node = self.nodes[0]
         issuer, miner, payee = node.wallet("issuer"), node.wallet("miner"), node.wallet("payee")
         node.mine(101, wallet="miner")
         for _ in range(4):
@@ -90,7 +93,7 @@ class SendsTest(GiftCodeTest):
             view = issuer.getgiftcode(r["id"])
             assert_true(view["confirmations"] >= 1 and not view["conflicted"], "payment of %s confirmed" % r["id"])
         assert_equal(issuer.getgiftcodeinfo()["unbroadcast"], [])
-        tags = tagged_payments(node, "issuer")
+        tags = node.tagged_payments("issuer")
         assert_equal(len(tags), len(replies))
         for ident, txids in tags.items():
             assert_equal(len(txids), 1, "payments of %s" % ident)

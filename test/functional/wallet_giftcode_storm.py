@@ -18,8 +18,10 @@ conflicted payments, sends and unlock calls, and the wall time.
 
 from decimal import Decimal
 
-from framework import (GiftCodeTest, RedemptionStorm, assert_equal, assert_ledger_settled,
-                       assert_paid_exactly_once, assess_payments, tagged_payments)
+from test_framework.chain import mine_until_mempool_empty
+from test_framework.giftcode import RedemptionStorm, assert_ledger_settled, assert_paid_exactly_once, assess_payments
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal
 
 CODES = 300
 AMOUNT = Decimal("0.01")
@@ -31,12 +33,14 @@ SENDERS = 2
 MINE_INTERVAL = 1.5
 
 
-class StormTest(GiftCodeTest):
-    node_args = ["-wallet=issuer", "-wallet=miner", "-wallet=payee", "-wallet=other",
-                 "-rpcthreads=16", "-rpcworkqueue=512"]
+class StormTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+        self.extra_args = [["-wallet=issuer", "-wallet=miner", "-wallet=payee", "-wallet=other",
+                             "-rpcthreads=16", "-rpcworkqueue=512"]]
 
     def run_test(self):
-        node = self.add_node()
+        node = self.nodes[0]
         issuer, miner, payee, other = (node.wallet(n) for n in ("issuer", "miner", "payee", "other"))
         self.log.info("fund the issuer with %d confirmed coins of %s MONA", FUNDING_COINS, FUNDING_COIN)
         node.mine(103, wallet="miner")
@@ -61,11 +65,11 @@ class StormTest(GiftCodeTest):
         assert_equal(storm.errors, [], "errors of redemptions and sends")
 
         self.log.info("mine until the mempool is empty")
-        node.mine_until_mempool_empty(miner_address, max_blocks=20)
+        mine_until_mempool_empty(node, miner_address, max_blocks=20)
 
         expected = {codes[i]["id"]: (holders[i], AMOUNT) for i in storm.replies}
         found = assess_payments(node, "issuer", expected, first_height)
-        payments = sum(len(txids) for txids in tagged_payments(node, "issuer").values())
+        payments = sum(len(txids) for txids in node.tagged_payments("issuer").values())
         self.log.info("storm: %d codes, %d redeemed, %d payments, %d conflicted, %d unpaid, %d paid twice, "
                       "%d sends, %d unlock calls, %.1f s", CODES, len(storm.replies), payments,
                       len(found["conflicted"]), len(found["unpaid"]), len(found["overpaid"]), storm.sends,

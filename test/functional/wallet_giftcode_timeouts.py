@@ -19,8 +19,10 @@ redeemed_fees equals the sum of the fees the replies and getgiftcode report.
 
 from decimal import Decimal
 
-from framework import (RpcError, GiftCodeTest, assert_equal, assert_greater_than, assert_true, outputs_to,
-                       run_threads, tagged_payments)
+from test_framework.chain import mature_coinbases, outputs_to
+from test_framework.giftcode import RpcError
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal, assert_greater_than, assert_true, run_threads
 
 ISSUER = "issuer"
 CODES_PER_ROUND = 30
@@ -28,8 +30,10 @@ CLIENTS_PER_CODE = 2
 ATTEMPT_TIMEOUT = 0.05
 
 
-class TimeoutsTest(GiftCodeTest):
-    node_args = ["-rpcthreads=16", "-rpcworkqueue=256", "-wallet=issuer", "-wallet=payee"]
+class TimeoutsTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+        self.extra_args = [["-rpcthreads=16", "-rpcworkqueue=256", "-wallet=issuer", "-wallet=payee"]]
 
     def round(self, label, first_timeout):
         node, w, payee = self.node, self.node.wallet(ISSUER), self.node.wallet("payee")
@@ -67,7 +71,7 @@ class TimeoutsTest(GiftCodeTest):
             fresh = [o for c, o, _ in outcomes if c is code and not o["replay"]]
             assert_true(len(fresh) <= 1, "two replies with replay false for one code")
 
-        tags = tagged_payments(node, ISSUER)
+        tags = node.tagged_payments(ISSUER)
         new_txids = {t["txid"] for t in w.listtransactions("*", 100000)} - txids_before
         for code in codes:
             view = w.getgiftcode(code["id"])
@@ -77,13 +81,13 @@ class TimeoutsTest(GiftCodeTest):
         return attempts, len(outcomes)
 
     def run_test(self):
-        node = self.node = self.add_node()
+        node = self.node = self.nodes[0]
         w = node.wallet(ISSUER)
         self.paid = {}
         self.offset = Decimal("0")
         self.log.info("fund: 80 mature coinbases for the issuer")
         start_height = node.height()
-        node.mature_coinbases(ISSUER, 80)
+        mature_coinbases(node, ISSUER, 80)
         miner_address = node.wallet("payee").getnewaddress()
 
         self.log.info("round 1: %d codes, %d clients each, %d ms per attempt",
@@ -95,7 +99,7 @@ class TimeoutsTest(GiftCodeTest):
         assert_greater_than(attempts, clients, "round 2 attempts")
 
         self.log.info("one tagged payment per code in the whole wallet")
-        tags = tagged_payments(node, ISSUER)
+        tags = node.tagged_payments(ISSUER)
         assert_equal(len(tags), 2 * CODES_PER_ROUND)
         assert_equal(tags, {code_id: {txid} for code_id, (txid, _, _, _) in self.paid.items()})
 

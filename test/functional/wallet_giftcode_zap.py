@@ -20,17 +20,21 @@ attention, and the consistency check is clean.
 
 from decimal import Decimal
 
-from framework import (ERR_FUNDS_PENDING, PAYMENT_TAG, GiftCodeTest, RpcError, assert_equal, assert_true,
-                       outputs_to)
+from test_framework.chain import flush_chain, mine_until_mempool_empty, outputs_to
+from test_framework.giftcode import ERR_FUNDS_PENDING, PAYMENT_TAG, RpcError
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal, assert_true
 
 AMOUNT = Decimal("0.5")
 
 
-class ZapTest(GiftCodeTest):
-    node_args = ["-wallet=issuer", "-wallet=miner", "-wallet=payee"]
+class ZapTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+        self.extra_args = [["-wallet=issuer", "-wallet=miner", "-wallet=payee"]]
 
     def run_test(self):
-        node = self.add_node()
+        node = self.nodes[0]
         issuer, miner, payee = node.wallet("issuer"), node.wallet("miner"), node.wallet("payee")
         self.log.info("the issuer holds one confirmed coin")
         node.mine(101, wallet="miner")
@@ -46,7 +50,7 @@ class ZapTest(GiftCodeTest):
         first = issuer.redeemgiftcode(codes[0]["code"], holders[0])
         assert_equal(first["broadcast"], True)
         first_inputs = {(i["txid"], i["vout"]) for i in node.rpc("getrawtransaction", first["txid"], True)["vin"]}
-        node.flush_chain()
+        flush_chain(node)
 
         self.log.info("restart with -zapwallettxes=1: the wallet drops unconfirmed transactions")
         node.restart(["-wallet=issuer", "-zapwallettxes=1"])
@@ -81,7 +85,7 @@ class ZapTest(GiftCodeTest):
 
         self.log.info("mine until the mempool is empty: both payments confirmed, each holder paid once")
         payments = [first["txid"], second["txid"]]
-        node.mine_until_mempool_empty(
+        mine_until_mempool_empty(node, 
             miner_address, max_blocks=10,
             settled=lambda: all(issuer.gettransaction(t)["confirmations"] != 0 for t in payments))
         for code, txid in zip(codes, payments):

@@ -67,9 +67,11 @@ from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from framework import (COINBASE_MATURITY, CODE_RE, ERR_ALREADY_REDEEMED, ERR_IN_WARMUP, ID_RE,  # noqa: E402
-                       TXID_RE, GiftCodeTest, WorkQueueFull, all_gift_codes, assert_equal, assert_true,
-                       outputs_to, tagged_payments, wallet_txids)
+from test_framework.chain import COINBASE_MATURITY, flush_chain, outputs_to, wallet_txids
+from test_framework.giftcode import (CODE_RE, ERR_ALREADY_REDEEMED, ERR_IN_WARMUP, ID_RE, TXID_RE, WorkQueueFull,
+                                     all_gift_codes)
+from test_framework.test_framework import GiftCodeTestFramework
+from test_framework.util import assert_equal, assert_true
 
 ISSUER, MINER, ATTACKER = "issuer", "miner", "attacker"
 
@@ -104,9 +106,11 @@ RECHECKED_ACKS = 20
 FINAL_BLOCKS = 20
 
 
-class StormTest(GiftCodeTest):
-    node_args = ["-rpcthreads=16", "-rpcworkqueue=512",
-                 "-wallet=" + ISSUER, "-wallet=" + MINER, "-wallet=" + ATTACKER]
+class StormTest(GiftCodeTestFramework):
+    def set_test_params(self):
+        self.num_nodes = 1
+        self.extra_args = [["-rpcthreads=16", "-rpcworkqueue=512",
+                             "-wallet=" + ISSUER, "-wallet=" + MINER, "-wallet=" + ATTACKER]]
 
     def add_options(self, parser):
         parser.add_argument("--kills", type=int, default=200, help="SIGKILLs during the storm (default: 200)")
@@ -355,7 +359,7 @@ class StormTest(GiftCodeTest):
             v = w.getgiftcode(codes[cid]["code"])
             assert_equal((v["id"], v["state"], v["txid"], v["address"]), (cid, "redeemed") + acks[cid],
                          "%s: getgiftcode of acknowledged %s" % (what, cid))
-        tags = tagged_payments(node, ISSUER)
+        tags = node.tagged_payments(ISSUER)
         if tags:
             self.max_tags = max(self.max_tags, max(len(t) for t in tags.values()))
         doubles = {cid: t for cid, t in tags.items() if len(t) > 1}
@@ -408,7 +412,7 @@ class StormTest(GiftCodeTest):
         if info["unbroadcast"]:
             violations.append("unbroadcast payments: %r" % (info["unbroadcast"],))
         views = {v["id"]: v for v in all_gift_codes(node, ISSUER)}
-        tags = tagged_payments(node, ISSUER)
+        tags = node.tagged_payments(ISSUER)
         issuer_txs = set(wallet_txids(node, ISSUER))
         address_code = {a: cid for cid, code in self.codes.items() for a in code["addresses"]}
         found = outputs_to(node, list(address_code), first_height=start_height + 1, include_mempool=True)
@@ -487,7 +491,7 @@ class StormTest(GiftCodeTest):
         opts = self.options
         assert_true(opts.kills >= 1 and opts.clients >= 1 and opts.codes_per_round >= 2, "bad options")
         self.setup_state()
-        node = self.node = self.add_node()
+        node = self.node = self.nodes[0]
         issuer, miner = node.wallet(ISSUER), node.wallet(MINER)
         miner_address = miner.getnewaddress()
 
@@ -498,7 +502,7 @@ class StormTest(GiftCodeTest):
             batch = min(FUNDING_BATCH, FUNDING_COINS - first)
             miner.sendmany("", {issuer.getnewaddress(): FUNDING_COIN for _ in range(batch)})
         node.mine(1, miner_address)
-        node.flush_chain()
+        flush_chain(node)
         start_height = node.height()
         self.refill()
         self.log.info("setup took %.1f s; storm: %d clients, %.1f s per attempt, %d kills, %.2f-%.2f s between "
@@ -537,7 +541,7 @@ class StormTest(GiftCodeTest):
                               k, opts.kills, delay * 1000, in_flight, restart_times[-1], ncodes, redeemed, newly,
                               without_reply, acked_before)
                 node.mine(1, miner_address)
-                node.flush_chain()
+                flush_chain(node)
                 if k < opts.kills:
                     self.refill()
                     with self.cond:
@@ -564,7 +568,7 @@ class StormTest(GiftCodeTest):
             if not node.rpc("getrawmempool"):
                 break
             node.mine(1, miner_address)
-        node.flush_chain()
+        flush_chain(node)
         assert_equal(node.rpc("getrawmempool"), [], "mempool after %d blocks" % FINAL_BLOCKS)
 
         self.log.info("the full audit")
