@@ -140,7 +140,43 @@ bool IsHexId(const std::string& text)
 
 } // namespace
 
-Ledger::Ledger(const Ports& ports, const LedgerPolicy& policy) : m_ports(ports), m_policy(policy) {}
+Ledger::Ledger(const Ports& ports, const LedgerPolicy& policy)
+    : m_ports(ports), m_policy(policy), m_refusals(policy.refusal_alert)
+{
+}
+
+namespace {
+
+//! Refusals a holder (or someone guessing) causes, as opposed to the
+//! wallet's own failures (funds, lock, database).
+bool IsHolderRefusal(StatusCode code)
+{
+    switch (code) {
+    case StatusCode::kMalformedCode:
+    case StatusCode::kBadChecksum:
+    case StatusCode::kWrongNetwork:
+    case StatusCode::kUnknownCode:
+    case StatusCode::kAlreadyRedeemed:
+    case StatusCode::kCancelled:
+    case StatusCode::kExpired:
+    case StatusCode::kInvalidAddress:
+        return true;
+    default:
+        return false;
+    }
+}
+
+} // namespace
+
+void Ledger::Emit(const Event& event)
+{
+    if (m_ports.notifier) m_ports.notifier->Notify(event);
+}
+
+void Ledger::NoteNothingPaid(const std::string& what)
+{
+    if (std::optional<Event> storm = m_refusals.Note(what, Now())) Emit(*storm);
+}
 
 Result<std::unique_ptr<Ledger>> Ledger::Open(const Ports& ports, const LedgerPolicy& policy)
 {
@@ -200,9 +236,18 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const Ports& ports, const LedgerPol
         ledger->m_next_sequence = std::max(ledger->m_next_sequence, side.next_sequence);
     }
     ledger->m_opened_at = ledger->Now();
+    RestoreInfo restore;
     {
         MutexLock lock(ledger->m_mutex);
         ledger->m_waits_for_block = ledger->m_start_waits && (!side.present || ledger->m_restore.detected);
+        restore = ledger->m_restore;
+    }
+    if (restore.detected) {
+        ledger->Emit(Event{EventKind::kRestore, std::nullopt, std::nullopt,
+                           "the wallet was put back from a backup: it holds " + std::to_string(restore.wallet_commits) +
+                               " gift-code commits, the state file beside it " + std::to_string(restore.side_commits) +
+                               "; " + std::to_string(restore.codes_missing) +
+                               " codes issued after the backup are not in it (see doc/design.md)"});
     }
     {
         // Before anything is served: payments of codes the wallet's records
@@ -307,6 +352,12 @@ Status Ledger::FindPaymentsLocked(bool from_start)
                 ++m_restore.found_on_chain;
             }
         }
+        for (const CodeRecord& record : records) {
+            Emit(Event{EventKind::kRedeemed, record.id, txid,
+                       "found on the chain: this wallet paid " + FormatAmount(record.amount) + " to " +
+                           (record.address.empty() ? std::string("the holder") : record.address) +
+                           " before it was put back from a backup"});
+        }
         for (const CodeRecord& record : records) m_watched.Erase(record.payment_key);
         // The wallet's copy gets its tag, as if this wallet had paid it.
         if (!records.front().payment_tx.empty()) (void)m_ports.payer.RestorePayment(ids, records.front().payment_tx);
@@ -363,6 +414,16 @@ ConsistencyReport Ledger::CheckConsistency()
 
 Result<std::vector<IssuedCode>> Ledger::Create(Amount amount, size_t count, const std::string& label,
                                                int64_t expires_at)
+{
+    Result<std::vector<IssuedCode>> created = CreateCodes(amount, count, label, expires_at);
+    // New codes are new liability: the operator hears at once if the
+    // wallet cannot cover it.
+    if (created.ok()) (void)CheckSolvency();
+    return created;
+}
+
+Result<std::vector<IssuedCode>> Ledger::CreateCodes(Amount amount, size_t count, const std::string& label,
+                                                    int64_t expires_at)
 {
     if (amount <= 0) return Status(StatusCode::kInvalidAmount, "amount must be positive");
     if (amount < m_policy.min_amount) {
@@ -584,8 +645,11 @@ Result<CodePage> Ledger::List(const ListFilter& filter)
 
 Result<Redemption> Ledger::Refuse(Status status)
 {
-    MutexLock lock(m_mutex);
-    ++m_failures[status.code()];
+    {
+        MutexLock lock(m_mutex);
+        ++m_failures[status.code()];
+    }
+    if (IsHolderRefusal(status.code())) NoteNothingPaid(StatusCodeName(status.code()));
     return status;
 }
 
@@ -634,19 +698,25 @@ Result<Redemption> Ledger::Redeem(const std::string& code_text, const std::strin
     std::optional<Redemption> replay;
     {
         const int64_t now = Now();
-        MutexLock lock(m_mutex);
-        Decision d = DecideLocked(id, address.value(), now);
-        if (d.refusal) {
-            ++m_failures[d.refusal->code()];
-            return *d.refusal;
+        Decision d;
+        {
+            MutexLock lock(m_mutex);
+            d = DecideLocked(id, address.value(), now);
         }
+        if (d.refusal) return Refuse(*d.refusal);
         replay = std::move(d.replay);
     }
-    if (replay) return AwaitFirstBroadcast(std::move(*replay));
+    if (replay) {
+        NoteNothingPaid("replay");
+        return AwaitFirstBroadcast(std::move(*replay));
+    }
 
     Result<Redemption> done = PayQueued(id, address.value());
     if (!done.ok()) return Refuse(done.status());
-    if (done->replay) return AwaitFirstBroadcast(std::move(done.value()));
+    if (done->replay) {
+        NoteNothingPaid("replay");
+        return AwaitFirstBroadcast(std::move(done.value()));
+    }
     return done;
 }
 
@@ -932,7 +1002,12 @@ void Ledger::PayGroup(const std::vector<Pending*>& group, const std::vector<Code
         MutexLock lock(m_mutex);
         m_not_adopted.erase(txid);
     }
-    for (size_t i = 0; i < group.size(); ++i) group[i]->result = RedemptionOf(redeemed[i]);
+    for (size_t i = 0; i < group.size(); ++i) {
+        group[i]->result = RedemptionOf(redeemed[i]);
+        Emit(Event{EventKind::kRedeemed, redeemed[i].id, txid,
+                   "committed: " + FormatAmount(redeemed[i].amount) + " to " + redeemed[i].address +
+                       (group.size() > 1 ? ", one of " + std::to_string(group.size()) + " codes paid together" : "")});
+    }
     paid.push_back(txid);
 }
 
@@ -1081,6 +1156,12 @@ Status Ledger::MovePayment(std::vector<CodeRecord>& records, const std::vector<P
     m_followed.erase(old_txid);
     m_broadcast_errors.erase(old_txid);
     m_not_adopted.erase(old_txid);
+    for (const CodeRecord& m : moved) {
+        Emit(Event{EventKind::kReplaced, m.id, m.txid,
+                   "the payment is now this transaction, not " + TxidToHex(old_txid) +
+                       " (the wallet replaced it, or the one it replaced confirmed instead); the holder is paid "
+                       "once"});
+    }
     records = std::move(moved);
     m_write_mutex.unlock();
     return Status::Ok();
@@ -1208,7 +1289,15 @@ std::vector<PaymentNotice> Ledger::FollowOne(const Txid& first_txid, bool broadc
     if (problem.empty()) problem = ReasonFor(payment_state, state);
     const bool attention = NeedsAttention(payment_state) || !problem.empty();
     MutexLock lock(m_mutex);
-    if (payment_state == PaymentState::kBuried) m_followed.erase(paying);
+    // Told on the block that buries it; one buried while the wallet was
+    // not loaded is dropped at open without a word (else every load would
+    // tell every payment ever made).
+    if (payment_state == PaymentState::kBuried && m_followed.erase(paying) && broadcast) {
+        for (const CodeRecord& record : records) {
+            Emit(Event{EventKind::kBuried, record.id, paying,
+                       std::to_string(state.confirmations) + " confirmations: final, no longer followed"});
+        }
+    }
     if (payment_state == PaymentState::kMempool || payment_state == PaymentState::kConfirmed ||
         payment_state == PaymentState::kBuried) {
         m_broadcast_errors.erase(paying);
@@ -1227,6 +1316,11 @@ std::vector<PaymentNotice> Ledger::FollowOne(const Txid& first_txid, bool broadc
             changed.push_back(PaymentNotice{id, paying, payment_state, ""});
             m_attention.erase(it);
         }
+    }
+    for (const PaymentNotice& notice : changed) {
+        Emit(Event{EventKind::kAttention, notice.id, notice.txid,
+                   std::string(PaymentStateName(notice.state)) + ": " +
+                       (notice.reason.empty() ? "needs nothing any more" : notice.reason)});
     }
     return changed;
 }
@@ -1268,7 +1362,7 @@ std::vector<PaymentNotice> Ledger::Follow(bool broadcast)
         if (restored) report = CheckConsistency();
         {
             MutexLock lock(m_mutex);
-            m_consistency = std::move(report);
+            KeepConsistencyLocked(std::move(report));
         }
         m_write_mutex.unlock();
     }
@@ -1280,9 +1374,49 @@ void Ledger::NoteBroadcastLocked(const Txid& txid, const BroadcastOutcome& outco
     m_mutex.AssertHeld();
     if (outcome.accepted) {
         m_broadcast_errors.erase(txid);
-    } else {
-        m_broadcast_errors[txid] = outcome.reason;
+        return;
     }
+    auto [it, added] = m_broadcast_errors.emplace(txid, outcome.reason);
+    // Told once per reason, not on every block it is resubmitted.
+    if (!added && it->second == outcome.reason) return;
+    it->second = outcome.reason;
+    auto paid = m_followed.find(txid);
+    if (paid == m_followed.end()) return;
+    for (const CodeId& id : paid->second) {
+        Emit(Event{EventKind::kNotAccepted, id, txid,
+                   "the mempool refused the payment (" + outcome.reason +
+                       "); it stays redeemed with this payment, which is resubmitted on every block"});
+    }
+}
+
+void Ledger::KeepConsistencyLocked(ConsistencyReport report)
+{
+    m_mutex.AssertHeld();
+    const ConsistencyReport& before = m_consistency;
+    if (!report.checked && report.error != before.error) {
+        Emit(Event{EventKind::kConsistency, std::nullopt, std::nullopt,
+                   "the consistency check could not run: " + report.error});
+    }
+    for (const CodeId& id : report.redeemed_without_payment) {
+        if (std::find(before.redeemed_without_payment.begin(), before.redeemed_without_payment.end(), id) !=
+            before.redeemed_without_payment.end()) {
+            continue;
+        }
+        auto record = m_records.find(id);
+        Emit(Event{EventKind::kConsistency, id,
+                   record == m_records.end() ? std::nullopt : std::optional<Txid>(record->second.txid),
+                   "the code is redeemed with this payment, which the wallet does not hold tagged with it"});
+    }
+    for (const TaggedPayment& p : report.payment_without_redemption) {
+        const bool known = std::any_of(before.payment_without_redemption.begin(),
+                                       before.payment_without_redemption.end(), [&](const TaggedPayment& q) {
+                                           return q.code == p.code && q.txid == p.txid;
+                                       });
+        if (known) continue;
+        Emit(Event{EventKind::kConsistency, p.code, p.txid,
+                   "the wallet holds this payment tagged with the code, which is not redeemed with it"});
+    }
+    m_consistency = std::move(report);
 }
 
 void Ledger::RecordTiming(Phase phase, uint64_t us)
@@ -1297,11 +1431,62 @@ ConsistencyReport Ledger::Consistency()
     return m_consistency;
 }
 
+Solvency Ledger::CheckSolvency()
+{
+    Solvency solvency;
+    const Result<Amount> spendable = m_ports.payer.SpendableBalance();
+    const int64_t now = Now();
+    std::optional<Event> event;
+    {
+        MutexLock lock(m_mutex);
+        std::map<std::string, Amount> by_label;
+        for (const auto& entry : m_records) {
+            const CodeRecord& record = entry.second;
+            if (StateAt(record, now) != CodeState::kIssued) continue;
+            solvency.liability += record.amount;
+            by_label[record.label] += record.amount;
+        }
+        if (!spendable.ok()) {
+            solvency.error = spendable.status().message();
+            return solvency;
+        }
+        solvency.checked = true;
+        solvency.spendable = spendable.value();
+        solvency.solvent = solvency.liability <= solvency.spendable;
+        solvency.shortfall = solvency.solvent ? 0 : solvency.liability - solvency.spendable;
+        for (const auto& [label, liability] : by_label) {
+            solvency.labels.push_back(LabelSolvency{label, liability, liability <= solvency.spendable});
+        }
+        const bool was_solvent = m_solvent.value_or(true);
+        m_solvent = solvency.solvent;
+        if (was_solvent != solvency.solvent) {
+            std::string uncovered;
+            for (const LabelSolvency& l : solvency.labels) {
+                if (!l.covered) uncovered += (uncovered.empty() ? "" : ", ") + l.label;
+            }
+            event = solvency.solvent
+                        ? Event{EventKind::kSolvent, std::nullopt, std::nullopt,
+                                "the wallet can pay every outstanding code again: " +
+                                    FormatAmount(solvency.liability) + " owed, " +
+                                    FormatAmount(solvency.spendable) + " spendable"}
+                        : Event{EventKind::kInsolvent, std::nullopt, std::nullopt,
+                                "outstanding codes are worth " + FormatAmount(solvency.liability) +
+                                    ", the wallet can spend " + FormatAmount(solvency.spendable) + " (short by " +
+                                    FormatAmount(solvency.shortfall) + "); labels it cannot cover alone: " +
+                                    (uncovered.empty() ? std::string("none") : uncovered)};
+        }
+    }
+    if (event) Emit(*event);
+    return solvency;
+}
+
 LedgerInfo Ledger::Info()
 {
     FindPaymentsIfIdle();
+    const Solvency solvency = CheckSolvency();
     const int64_t now = Now();
     LedgerInfo info;
+    info.solvency = solvency;
     info.waits_for_block = m_waits_for_block && m_ports.chain.TipTime() < m_opened_at;
     MutexLock lock(m_mutex);
     info.restore = m_restore;

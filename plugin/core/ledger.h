@@ -24,6 +24,7 @@
 #define GIFTCODE_CORE_LEDGER_H
 
 #include "code.h"
+#include "notify.h"
 #include "ports.h"
 #include "records.h"
 #include "status.h"
@@ -68,6 +69,9 @@ struct LedgerPolicy {
     //! lone redemption never waits, and batches grow by themselves under
     //! load).
     int64_t payment_wait_ms{0};
+    //! Redemptions that pay nothing (refused, or replays of finished ones)
+    //! within REFUSAL_WINDOW seconds that raise a kRefusals event; 0: none.
+    uint64_t refusal_alert{0};
 };
 
 //! How redemptions were grouped into payments since the ledger opened.
@@ -228,6 +232,26 @@ struct PhaseTiming {
 enum class Phase { kBuild, kCommit, kAdopt, kBroadcast };
 const char* PhaseName(Phase phase);
 
+//! One label's outstanding codes against what the wallet can spend.
+struct LabelSolvency {
+    std::string label;
+    Amount liability{0};  //!< its issued, unexpired codes
+    bool covered{true};   //!< the wallet could pay every one of them
+};
+
+//! Whether the wallet could pay every outstanding code now. Fees are not
+//! counted: each payment costs its fee on top.
+struct Solvency {
+    bool checked{false};  //!< false if the wallet's balance could not be read
+    std::string error;    //!< why, then
+    Amount liability{0};  //!< every issued, unexpired code
+    Amount spendable{0};  //!< Payer::SpendableBalance
+    bool solvent{true};   //!< liability <= spendable (true when not checked)
+    Amount shortfall{0};  //!< liability - spendable, when not solvent
+    //! Labels with outstanding codes, in byte order.
+    std::vector<LabelSolvency> labels;
+};
+
 struct LedgerInfo {
     std::map<CodeState, size_t> counts;
     Amount outstanding_liability{0};  //!< issued, unexpired
@@ -251,6 +275,7 @@ struct LedgerInfo {
     BatchStats batches;
     //! Redemptions waiting for the payment under way to finish.
     size_t waiting{0};
+    Solvency solvency;
 };
 
 class Ledger {
@@ -312,6 +337,12 @@ public:
     std::vector<PaymentNotice> FollowPayments();
 
     LedgerInfo Info();
+    //! Compares the outstanding codes with what the wallet can spend now.
+    //! Tells the notifier when the wallet becomes unable to pay them all
+    //! (kInsolvent) and when it is able again (kSolvent); the first check
+    //! tells only the former. The host calls it after each connected block;
+    //! Create and Info call it too. Called holding no ledger lock.
+    Solvency CheckSolvency() GC_LOCKS_EXCLUDED(m_mutex);
     //! The last consistency check (Info() has it too, with everything else).
     ConsistencyReport Consistency();
 
@@ -319,6 +350,9 @@ public:
 
 private:
     Ledger(const Ports& ports, const LedgerPolicy& policy);
+    //! Create, without the solvency check after it.
+    Result<std::vector<IssuedCode>> CreateCodes(Amount amount, size_t count, const std::string& label,
+                                                int64_t expires_at);
 
     //! What a redemption request meets in the index.
     struct Decision {
@@ -409,6 +443,13 @@ private:
     //! Counts a failed redemption by reason and returns it.
     Result<Redemption> Refuse(Status status) GC_LOCKS_EXCLUDED(m_mutex);
     ConsistencyReport CheckConsistency() GC_LOCKS_EXCLUDED(m_mutex);
+    //! Keeps a new consistency report, telling the notifier of every
+    //! problem it has that the one before had not.
+    void KeepConsistencyLocked(ConsistencyReport report) GC_EXCLUSIVE_LOCKS_REQUIRED(m_mutex);
+    //! Tells the notifier, if there is one.
+    void Emit(const Event& event);
+    //! Counts a redemption that paid nothing, of kind `what`.
+    void NoteNothingPaid(const std::string& what);
 
     Ports m_ports;
     const LedgerPolicy m_policy;
@@ -474,6 +515,10 @@ private:
     std::map<Txid, std::string> m_broadcast_errors GC_GUARDED_BY(m_mutex);
     ConsistencyReport m_consistency GC_GUARDED_BY(m_mutex);
     std::map<Phase, PhaseTiming> m_timings GC_GUARDED_BY(m_mutex);
+    //! Redemptions that paid nothing, for kRefusals.
+    RefusalWatch m_refusals;
+    //! The last solvency check's verdict; none before the first.
+    std::optional<bool> m_solvent GC_GUARDED_BY(m_mutex);
     void RecordTiming(Phase phase, uint64_t us) GC_LOCKS_EXCLUDED(m_mutex);
 };
 

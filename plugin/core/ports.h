@@ -230,6 +230,11 @@ public:
     //! none); its code and payment_key are the watched ones. Called under
     //! the ledger's write lock. Fails with kStoreFailure.
     virtual Status FindPayments(const PaymentKeyWatch& watch, bool from_start, std::vector<Payment>& found) = 0;
+    //! What the wallet can spend now: the sum of its coins at least one
+    //! block deep, mature, not locked (lockunspent), that it holds the keys
+    //! of. 0 for a wallet without private keys. Called without ledger
+    //! locks. Fails with kStoreFailure if the wallet cannot tell.
+    virtual Result<Amount> SpendableBalance() = 0;
 };
 
 //! Where a transaction stands on the host's chain.
@@ -277,6 +282,38 @@ public:
     virtual Result<std::string> NormalizeAddress(const std::string& address) = 0;
 };
 
+//! What the operator is told of (the node's -giftcodenotify, doc/rpc.md).
+enum class EventKind {
+    kRedeemed,     //!< a redemption's payment was committed (or found on the chain)
+    kNotAccepted,  //!< the mempool refused a committed payment, or refuses it for another reason
+    kAttention,    //!< a payment began, changed or stopped needing a human (conflicted, abandoned, ...)
+    kReplaced,     //!< the code's payment is now another transaction (bumpfee)
+    kBuried,       //!< the payment is BURIED_DEPTH deep: final, no longer followed
+    kConsistency,  //!< the records and the wallet's tagged payments disagree
+    kRestore,      //!< the wallet was put back from a backup
+    kInsolvent,    //!< outstanding codes are worth more than the wallet can spend
+    kSolvent,      //!< no longer so
+    kRefusals,     //!< an unusual number of redemptions paid nothing (guessing or replay storm)
+};
+
+//! One event: the code's id (never the code) and the payment's txid where
+//! there is one, and what happened in words.
+struct Event {
+    EventKind kind{EventKind::kRedeemed};
+    std::optional<CodeId> code;
+    std::optional<Txid> txid;
+    std::string reason;
+};
+
+class Notifier {
+public:
+    virtual ~Notifier() = default;
+    //! Hands the event on and returns at once: it never waits for I/O and
+    //! takes no lock but its own, so the ledger may call it holding its
+    //! locks, and a redemption never waits for the operator's command.
+    virtual void Notify(const Event& event) = 0;
+};
+
 //! The ports one ledger uses. They must outlive it.
 struct Ports {
     Store& store;
@@ -285,6 +322,8 @@ struct Ports {
     Clock& clock;
     Randomness& randomness;
     AddressValidator& addresses;
+    //! Told of every event; none for a ledger nobody listens to.
+    Notifier* notifier{nullptr};
 };
 
 } // namespace giftcode

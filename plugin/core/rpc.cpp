@@ -446,6 +446,24 @@ RpcReply GetGiftCodeInfoRpc(Ledger& ledger, const UniValue& params)
     restore.pushKV("watched_at_load", UniValue(uint64_t(info.restore.watched)));
     restore.pushKV("search_ms", UniValue(UniValue::VNUM, MillisText(info.restore.search_us)));
 
+    const Solvency& sv = info.solvency;
+    UniValue solvency(UniValue::VOBJ);
+    solvency.pushKV("checked", UniValue(sv.checked));
+    if (!sv.checked) solvency.pushKV("error", UniValue(sv.error));
+    solvency.pushKV("liability", AmountToValue(sv.liability));
+    solvency.pushKV("spendable", AmountToValue(sv.spendable));
+    solvency.pushKV("solvent", UniValue(sv.solvent));
+    solvency.pushKV("shortfall", AmountToValue(sv.shortfall));
+    UniValue label_solvency(UniValue::VARR);
+    for (const LabelSolvency& l : sv.labels) {
+        UniValue entry(UniValue::VOBJ);
+        entry.pushKV("label", UniValue(l.label));
+        entry.pushKV("liability", AmountToValue(l.liability));
+        entry.pushKV("covered", UniValue(l.covered));
+        label_solvency.push_back(entry);
+    }
+    solvency.pushKV("labels", label_solvency);
+
     UniValue batches(UniValue::VOBJ);
     batches.pushKV("max_codes", UniValue(uint64_t(ledger.policy().max_payment_codes)));
     batches.pushKV("wait_ms", UniValue(ledger.policy().payment_wait_ms));
@@ -460,6 +478,7 @@ RpcReply GetGiftCodeInfoRpc(Ledger& ledger, const UniValue& params)
     out.pushKV("network", UniValue(NetworkPrefix(ledger.policy().network)));
     out.pushKV("counts", counts);
     out.pushKV("outstanding_liability", AmountToValue(info.outstanding_liability));
+    out.pushKV("solvency", solvency);
     out.pushKV("redeemed_amount", AmountToValue(info.redeemed_amount));
     out.pushKV("redeemed_fees", AmountToValue(info.redeemed_fees));
     out.pushKV("failed_redemptions", failures);

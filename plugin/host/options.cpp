@@ -25,6 +25,7 @@ namespace {
 
 const char* const MIN_INPUT_ARG = "-giftcodemininput";
 const char* const TEST_FAULT_ARG = "-giftcodetestfault";
+const char* const NOTIFY_ARG = "-giftcodenotify";
 //! A whole-number option, its range and its help.
 struct IntOption {
     const char* name;
@@ -49,7 +50,13 @@ const IntOption MAX_BATCH{"-giftcodemaxbatch", int64_t(MAX_TAGS), 1, int64_t(MAX
 const IntOption BATCH_WAIT{"-giftcodebatchwait", 0, 0, 1000, "milliseconds", "ms",
                            "Milliseconds a gift-code payment waits for more redemptions to pay together before it is "
                            "made, while fewer than -giftcodemaxbatch wait (0: no wait)"};
-const IntOption* const INT_OPTIONS[] = {&START_DELAY, &MAX_BATCH, &BATCH_WAIT};
+//! A service sees a few refusals a minute (mistyped codes, a reload after
+//! a timeout); the 2018 attack made thousands.
+const IntOption REFUSAL_ALERT{"-giftcoderefusalalert", 100, 0, 1000000, "redemptions", "n",
+                              "Gift-code redemptions that pay nothing (refused, or replays of finished ones) within "
+                              "a minute that make a wallet log a warning and run -giftcodenotify's refusals event "
+                              "(0: never)"};
+const IntOption* const INT_OPTIONS[] = {&START_DELAY, &MAX_BATCH, &BATCH_WAIT, &REFUSAL_ALERT};
 
 bool ParseIntOption(const IntOption& option, int64_t& value)
 {
@@ -92,6 +99,17 @@ void AddOptions()
                                option->default_value),
                      ArgsManager::ALLOW_ANY, OptionsCategory::WALLET);
     }
+#if HAVE_SYSTEM
+    gArgs.AddArg(strprintf("%s=<cmd>", NOTIFY_ARG),
+                 "Execute command on each gift-code event that an operator should hear of (a redemption committed, "
+                 "a payment the mempool refused, a payment needing attention, replaced or buried, a consistency "
+                 "problem, a restore from a backup, outstanding codes above the spendable balance and back, an "
+                 "unusual rate of refused redemptions), one at a time, never delaying a redemption. In cmd, %e is "
+                 "replaced by the event's name, %c by the code's id (never the code), %s by the payment's txid ('-' "
+                 "where there is none), %w by the wallet's name and %r by the reason, both quoted for the shell "
+                 "(do not quote them again). See doc/rpc.md",
+                 ArgsManager::ALLOW_ANY, OptionsCategory::WALLET);
+#endif
     gArgs.AddArg("-giftcodetestfault=<step>",
                  "Regtest only, for tests: make a gift-code step fail. adopt: the wallet does not take a committed "
                  "redemption payment into memory (it is put back from its record)",
@@ -146,6 +164,17 @@ size_t MaxPaymentCodes()
 }
 
 int64_t PaymentWaitMillis() { return IntOptionValue(BATCH_WAIT); }
+
+uint64_t RefusalAlert() { return uint64_t(IntOptionValue(REFUSAL_ALERT)); }
+
+std::string NotifyCommandTemplate()
+{
+#if HAVE_SYSTEM
+    return gArgs.GetArg(NOTIFY_ARG, "");
+#else
+    return "";
+#endif
+}
 
 int64_t MinRedemptionInput()
 {

@@ -3,6 +3,9 @@
 #include "hooks.h"
 #include "wallet_ports.h"
 
+#include "../core/notify.h"
+
+#include <util/system.h>
 #include <wallet/wallet.h>
 
 #include <map>
@@ -64,6 +67,66 @@ void LogNotice(const CWallet& wallet, const PaymentNotice& notice)
     }
 }
 
+//! Commands that may wait for the one being run; more are dropped (and
+//! logged) rather than kept, so a command that hangs cannot grow the node.
+constexpr size_t NOTIFY_QUEUE_CAPACITY = 1000;
+
+#if HAVE_SYSTEM
+//! Runs -giftcodenotify's commands of every wallet, one at a time, in order.
+//! Made by the first wallet that needs it and never destroyed: as with the
+//! node's own notification commands, one still running at shutdown is
+//! left to finish.
+CommandQueue& NotifyQueue()
+{
+    static CommandQueue* const queue =
+        new CommandQueue([](const std::string& command) { runCommand(command); }, NOTIFY_QUEUE_CAPACITY);
+    return *queue;
+}
+#endif
+
+//! A wallet's listener: logs the events nothing else logs, and hands every
+//! event to -giftcodenotify's command when there is one.
+class WalletNotifier final : public Notifier {
+public:
+    WalletNotifier(const CWallet& wallet, const std::string& command) : m_wallet(wallet)
+    {
+#if HAVE_SYSTEM
+        if (command.empty()) return;
+        const CWallet* logger = &wallet;
+        m_command.reset(new CommandNotifier(NotifyQueue(), command, wallet.GetName(), [logger](const Event& event) {
+            logger->WalletLogPrintf("gift codes: WARNING: %u -giftcodenotify commands are waiting; the %s event "
+                                    "was not run\n",
+                                    NOTIFY_QUEUE_CAPACITY, EventName(event.kind));
+        }));
+#endif
+    }
+
+    void Notify(const Event& event) override
+    {
+        switch (event.kind) {
+        case EventKind::kInsolvent:
+        case EventKind::kRefusals:
+            m_wallet.WalletLogPrintf("gift codes: WARNING: %s\n", event.reason);
+            break;
+        case EventKind::kSolvent:
+            m_wallet.WalletLogPrintf("gift codes: %s\n", event.reason);
+            break;
+        case EventKind::kNotAccepted:
+            m_wallet.WalletLogPrintf("gift codes: WARNING: payment %s of code %s: %s\n",
+                                     event.txid ? TxidToHex(*event.txid) : "-",
+                                     event.code ? event.code->ShortHex() : "-", event.reason);
+            break;
+        default:
+            break;  // logged where they arise
+        }
+        if (m_command) m_command->Notify(event);
+    }
+
+private:
+    const CWallet& m_wallet;
+    std::unique_ptr<CommandNotifier> m_command;
+};
+
 } // namespace
 
 void OnWalletLoaded(const std::shared_ptr<CWallet>& wallet)
@@ -75,12 +138,15 @@ void OnWalletLoaded(const std::shared_ptr<CWallet>& wallet)
     state->clock = MakeNodeClock();
     state->randomness = MakeNodeRandomness();
     state->addresses = MakeNodeAddressValidator();
-    const Ports ports{*state->store, *state->payer, *state->chain, *state->clock, *state->randomness, *state->addresses};
+    state->notifier.reset(new WalletNotifier(*wallet, NotifyCommandTemplate()));
+    const Ports ports{*state->store,      *state->payer,     *state->chain,         *state->clock,
+                      *state->randomness, *state->addresses, state->notifier.get()};
     LedgerPolicy policy;
     policy.network = ActiveNetwork();
     policy.start_delay = StartDelay();
     policy.max_payment_codes = MaxPaymentCodes();
     policy.payment_wait_ms = PaymentWaitMillis();
+    policy.refusal_alert = RefusalAlert();
     Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(ports, policy);
     if (ledger.ok()) {
         state->ledger = std::move(ledger.value());
@@ -117,6 +183,7 @@ void OnBlockConnected(CWallet& wallet)
     std::shared_ptr<WalletGiftCodes> state = FindWalletGiftCodes(&wallet);
     if (!state || !state->ledger) return;
     for (const PaymentNotice& notice : state->ledger->FollowPayments()) LogNotice(wallet, notice);
+    (void)state->ledger->CheckSolvency();
     // Logged when a mismatch appears or changes, not again on every block.
     const ConsistencyReport consistency = state->ledger->Consistency();
     const std::pair<size_t, size_t> mismatch{consistency.redeemed_without_payment.size(),

@@ -215,6 +215,21 @@ RPCHelpMan InfoHelp()
                 {Res::Type::NUM, "cancelled", ""}, {Res::Type::NUM, "expired", ""},
             }},
             {Res::Type::STR_AMOUNT, "outstanding_liability", "Sum of issued, unexpired codes"},
+            {Res::Type::OBJ, "solvency", "Whether the wallet could pay every outstanding code now (fees not counted); checked after every block and on each call", {
+                {Res::Type::BOOL, "checked", "Whether the wallet's balance could be read"},
+                {Res::Type::STR, "error", /* optional */ true, "Why not"},
+                {Res::Type::STR_AMOUNT, "liability", "Sum of issued, unexpired codes"},
+                {Res::Type::STR_AMOUNT, "spendable", "The wallet's coins with 1 or more confirmations, mature and not locked (lockunspent), that it can sign for"},
+                {Res::Type::BOOL, "solvent", "liability <= spendable; when it turns false, the wallet logs a warning and -giftcodenotify runs an insolvent event"},
+                {Res::Type::STR_AMOUNT, "shortfall", "liability - spendable when not solvent, else 0"},
+                {Res::Type::ARR, "labels", "Each label with outstanding codes, in byte order", {
+                    {Res::Type::OBJ, "", "", {
+                        {Res::Type::STR, "label", "The label (empty for codes without one)"},
+                        {Res::Type::STR_AMOUNT, "liability", "Sum of its issued, unexpired codes"},
+                        {Res::Type::BOOL, "covered", "Whether spendable alone covers them"},
+                    }},
+                }},
+            }},
             {Res::Type::STR_AMOUNT, "redeemed_amount", "Sum paid to holders"},
             {Res::Type::STR_AMOUNT, "redeemed_fees", "Sum of network fees paid for redemptions"},
             {Res::Type::OBJ_DYN, "failed_redemptions", "Refused redemptions since the wallet was loaded, by reason", {

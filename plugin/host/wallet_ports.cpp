@@ -596,6 +596,27 @@ public:
         }
     }
 
+    Result<Amount> SpendableBalance() override
+    {
+        try {
+            auto locked_chain = m_wallet.chain().lock();
+            LOCK(m_wallet.cs_wallet);
+            // AvailableCoins leaves out immature coinbases and locked coins;
+            // one confirmation at least, and only coins the wallet can sign.
+            CCoinControl control;
+            control.m_min_depth = 1;
+            std::vector<COutput> coins;
+            m_wallet.AvailableCoins(*locked_chain, coins, /*fOnlySafe=*/true, &control);
+            Amount total = 0;
+            for (const COutput& coin : coins) {
+                if (coin.fSpendable) total += coin.tx->tx->vout[coin.i].nValue;
+            }
+            return total;
+        } catch (const std::exception& e) {
+            return Thrown(e.what());
+        }
+    }
+
     Status FindPayments(const PaymentKeyWatch& watch, bool from_start, std::vector<Payment>& found) override
     {
         try {

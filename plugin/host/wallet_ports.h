@@ -53,6 +53,13 @@ size_t MaxPaymentCodes();
 size_t TagsScriptSize(size_t codes);
 int64_t PaymentWaitMillis();
 
+//! -giftcoderefusalalert: redemptions that pay nothing within a minute that
+//! raise a refusals event (0: never). CheckOptions has validated it.
+uint64_t RefusalAlert();
+//! -giftcodenotify's command, empty when there is none (or the node cannot
+//! run commands).
+std::string NotifyCommandTemplate();
+
 //! -giftcodetestfault names `step` (regtest only; CheckOptions enforces it).
 bool TestFault(const std::string& step);
 
@@ -65,6 +72,8 @@ struct WalletGiftCodes {
     std::unique_ptr<Clock> clock;
     std::unique_ptr<Randomness> randomness;
     std::unique_ptr<AddressValidator> addresses;
+    //! Logs what needs a warning and runs -giftcodenotify's command.
+    std::unique_ptr<Notifier> notifier;
     std::unique_ptr<Ledger> ledger;  // last: destroyed before the ports it uses
     StatusCode error_code{StatusCode::kOk};
     std::string error;

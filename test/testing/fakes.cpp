@@ -383,6 +383,39 @@ Result<Payment> FakePayer::GetPayment(const Txid& txid, const PaymentRequest& re
     return payment;
 }
 
+Result<Amount> FakePayer::SpendableBalance()
+{
+    if (m_fail_balance) return Status(StatusCode::kStoreFailure, "the wallet's balance cannot be read");
+    return Amount(m_balance - m_pending);
+}
+
+void RecordingNotifier::Notify(const Event& event)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_events.push_back(event);
+}
+
+std::vector<Event> RecordingNotifier::events()
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_events;
+}
+
+std::vector<Event> RecordingNotifier::events(EventKind kind)
+{
+    std::vector<Event> out;
+    for (const Event& event : events()) {
+        if (event.kind == kind) out.push_back(event);
+    }
+    return out;
+}
+
+void RecordingNotifier::Clear()
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_events.clear();
+}
+
 BroadcastOutcome FakePayer::Broadcast(const Txid& txid)
 {
     if (const int delay = m_broadcast_delay_us; delay > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay));
@@ -579,6 +612,7 @@ LedgerPolicy FakeNode::policy() const
     policy.start_delay = start_delay;
     policy.max_payment_codes = max_payment_codes;
     policy.payment_wait_ms = payment_wait_ms;
+    policy.refusal_alert = refusal_alert;
     return policy;
 }
 

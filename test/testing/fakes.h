@@ -137,6 +137,10 @@ public:
     //! first code of a payment is found by its key (the change), the others
     //! by their tags, as the node finds them.
     Status FindPayments(const PaymentKeyWatch& watch, bool from_start, std::vector<Payment>& found) override;
+    //! The balance less what SetPendingFunds holds back.
+    Result<Amount> SpendableBalance() override;
+    //! SpendableBalance fails with kStoreFailure while set.
+    void FailBalance(bool fail) { m_fail_balance = fail; }
 
     static constexpr Amount FEE = 2260;
     static constexpr Amount FEE_PER_CODE = 700;
@@ -244,6 +248,7 @@ private:
     std::atomic<bool> m_fail_keys{false};
     std::atomic<int> m_broken_keys{0};
     std::atomic<bool> m_fail_finding{false};
+    std::atomic<bool> m_fail_balance{false};
     std::atomic<int> m_full_searches{0};
     std::atomic<size_t> m_max_codes{0};
     std::atomic<bool> m_repeating_keys{false};
@@ -300,6 +305,20 @@ public:
     Result<std::string> NormalizeAddress(const std::string& address) override;
 };
 
+//! Keeps every event it is told of.
+class RecordingNotifier : public Notifier {
+public:
+    void Notify(const Event& event) override;
+    std::vector<Event> events();
+    //! The events of one kind.
+    std::vector<Event> events(EventKind kind);
+    void Clear();
+
+private:
+    std::mutex m_mutex;
+    std::vector<Event> m_events;
+};
+
 //! One set of fakes over a given store, ready to open a ledger.
 struct FakeNode {
     explicit FakeNode(TestStore& store, Amount balance = 1000000 * COIN, uint64_t seed = 1);
@@ -310,14 +329,17 @@ struct FakeNode {
     ManualClock clock{1700000000};
     SeededRandomness randomness;
     FakeAddressValidator addresses;
+    RecordingNotifier notifier;
 
-    Ports ports() { return Ports{store, payer, chain, clock, randomness, addresses}; }
+    Ports ports() { return Ports{store, payer, chain, clock, randomness, addresses, &notifier}; }
     LedgerPolicy policy() const;
     //! LedgerPolicy::start_delay of the ledgers Open() opens.
     int64_t start_delay{0};
     //! LedgerPolicy::max_payment_codes and payment_wait_ms of those ledgers.
     size_t max_payment_codes{MAX_TAGS};
     int64_t payment_wait_ms{0};
+    //! LedgerPolicy::refusal_alert of those ledgers.
+    uint64_t refusal_alert{0};
     //! Opens a ledger over these fakes; fails the test if it cannot.
     std::unique_ptr<Ledger> Open();
 };
