@@ -553,4 +553,35 @@ BOOST_AUTO_TEST_CASE(consistency_check_that_cannot_run_says_why)
     BOOST_CHECK(!consistency.exists("error"));
 }
 
+BOOST_AUTO_TEST_CASE(info_reports_solvency_per_label)
+{
+    node.payer.SetPendingFunds(node.payer.balance() - 3 * COIN);
+    (void)Ok("creategiftcode", Params({Num("2"), Num("1"), UniValue("spring")}));
+    (void)Ok("creategiftcode", Params({Num("0.5"), Num("1")}));
+    UniValue solvency = Ok("getgiftcodeinfo", Params({}))["solvency"];
+    BOOST_CHECK_EQUAL(solvency["checked"].get_bool(), true);
+    BOOST_CHECK(!solvency.exists("error"));
+    BOOST_CHECK_EQUAL(solvency["liability"].getValStr(), "2.50000000");
+    BOOST_CHECK_EQUAL(solvency["spendable"].getValStr(), "3.00000000");
+    BOOST_CHECK_EQUAL(solvency["solvent"].get_bool(), true);
+    BOOST_CHECK_EQUAL(solvency["shortfall"].getValStr(), "0.00000000");
+    BOOST_REQUIRE_EQUAL(solvency["labels"].size(), 2u);
+    BOOST_CHECK_EQUAL(solvency["labels"][0]["label"].get_str(), "");
+    BOOST_CHECK_EQUAL(solvency["labels"][0]["liability"].getValStr(), "0.50000000");
+    BOOST_CHECK_EQUAL(solvency["labels"][1]["label"].get_str(), "spring");
+    BOOST_CHECK_EQUAL(solvency["labels"][1]["covered"].get_bool(), true);
+
+    (void)Ok("creategiftcode", Params({Num("1.5"), Num("1"), UniValue("spring")}));
+    solvency = Ok("getgiftcodeinfo", Params({}))["solvency"];
+    BOOST_CHECK_EQUAL(solvency["solvent"].get_bool(), false);
+    BOOST_CHECK_EQUAL(solvency["shortfall"].getValStr(), "1.00000000");
+    BOOST_CHECK_EQUAL(solvency["labels"][1]["liability"].getValStr(), "3.50000000");
+    BOOST_CHECK_EQUAL(solvency["labels"][1]["covered"].get_bool(), false);
+
+    node.payer.FailBalance(true);
+    solvency = Ok("getgiftcodeinfo", Params({}))["solvency"];
+    BOOST_CHECK_EQUAL(solvency["checked"].get_bool(), false);
+    BOOST_CHECK_EQUAL(solvency["error"].get_str(), "the wallet's balance cannot be read");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
