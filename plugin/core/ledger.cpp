@@ -354,9 +354,8 @@ Status Ledger::FindPaymentsLocked(bool from_start)
         }
         for (const CodeRecord& record : records) {
             Emit(Event{EventKind::kRedeemed, record.id, txid,
-                       "found on the chain: this wallet paid " + FormatAmount(record.amount) + " to " +
-                           (record.address.empty() ? std::string("the holder") : record.address) +
-                           " before it was put back from a backup"});
+                       "found on the chain: this wallet paid " + FormatAmount(record.amount) +
+                           " for it before it was put back from a backup"});
         }
         for (const CodeRecord& record : records) m_watched.Erase(record.payment_key);
         // The wallet's copy gets its tag, as if this wallet had paid it.
@@ -1397,22 +1396,18 @@ void Ledger::KeepConsistencyLocked(ConsistencyReport report)
         Emit(Event{EventKind::kConsistency, std::nullopt, std::nullopt,
                    "the consistency check could not run: " + report.error});
     }
+    const std::set<CodeId> known_records(before.redeemed_without_payment.begin(),
+                                         before.redeemed_without_payment.end());
     for (const CodeId& id : report.redeemed_without_payment) {
-        if (std::find(before.redeemed_without_payment.begin(), before.redeemed_without_payment.end(), id) !=
-            before.redeemed_without_payment.end()) {
-            continue;
-        }
-        auto record = m_records.find(id);
-        Emit(Event{EventKind::kConsistency, id,
-                   record == m_records.end() ? std::nullopt : std::optional<Txid>(record->second.txid),
+        if (known_records.count(id)) continue;
+        // The report names only redeemed records of the index.
+        Emit(Event{EventKind::kConsistency, id, m_records.at(id).txid,
                    "the code is redeemed with this payment, which the wallet does not hold tagged with it"});
     }
+    std::set<std::pair<CodeId, Txid>> known_payments;
+    for (const TaggedPayment& p : before.payment_without_redemption) known_payments.emplace(p.code, p.txid);
     for (const TaggedPayment& p : report.payment_without_redemption) {
-        const bool known = std::any_of(before.payment_without_redemption.begin(),
-                                       before.payment_without_redemption.end(), [&](const TaggedPayment& q) {
-                                           return q.code == p.code && q.txid == p.txid;
-                                       });
-        if (known) continue;
+        if (known_payments.count({p.code, p.txid})) continue;
         Emit(Event{EventKind::kConsistency, p.code, p.txid,
                    "the wallet holds this payment tagged with the code, which is not redeemed with it"});
     }
@@ -1430,6 +1425,33 @@ ConsistencyReport Ledger::Consistency()
     MutexLock lock(m_mutex);
     return m_consistency;
 }
+
+namespace {
+
+//! What a change of solvency tells the operator.
+Event SolvencyEvent(const Solvency& solvency)
+{
+    Event event;
+    if (solvency.solvent) {
+        event.kind = EventKind::kSolvent;
+        event.reason = "the wallet can pay every outstanding code again: " + FormatAmount(solvency.liability) +
+                       " owed, " + FormatAmount(solvency.spendable) + " spendable";
+        return event;
+    }
+    std::vector<std::string> uncovered;
+    for (const LabelSolvency& l : solvency.labels) {
+        if (!l.covered) uncovered.push_back(l.label);
+    }
+    std::string labels = uncovered.empty() ? "none" : uncovered.front();
+    for (size_t i = 1; i < uncovered.size(); ++i) labels += ", " + uncovered[i];
+    event.kind = EventKind::kInsolvent;
+    event.reason = "outstanding codes are worth " + FormatAmount(solvency.liability) + ", the wallet can spend " +
+                   FormatAmount(solvency.spendable) + " (short by " + FormatAmount(solvency.shortfall) +
+                   "); labels it cannot cover alone: " + labels;
+    return event;
+}
+
+} // namespace
 
 Solvency Ledger::CheckSolvency()
 {
@@ -1459,22 +1481,7 @@ Solvency Ledger::CheckSolvency()
         }
         const bool was_solvent = m_solvent.value_or(true);
         m_solvent = solvency.solvent;
-        if (was_solvent != solvency.solvent) {
-            std::string uncovered;
-            for (const LabelSolvency& l : solvency.labels) {
-                if (!l.covered) uncovered += (uncovered.empty() ? "" : ", ") + l.label;
-            }
-            event = solvency.solvent
-                        ? Event{EventKind::kSolvent, std::nullopt, std::nullopt,
-                                "the wallet can pay every outstanding code again: " +
-                                    FormatAmount(solvency.liability) + " owed, " +
-                                    FormatAmount(solvency.spendable) + " spendable"}
-                        : Event{EventKind::kInsolvent, std::nullopt, std::nullopt,
-                                "outstanding codes are worth " + FormatAmount(solvency.liability) +
-                                    ", the wallet can spend " + FormatAmount(solvency.spendable) + " (short by " +
-                                    FormatAmount(solvency.shortfall) + "); labels it cannot cover alone: " +
-                                    (uncovered.empty() ? std::string("none") : uncovered)};
-        }
+        if (was_solvent != solvency.solvent) event = SolvencyEvent(solvency);
     }
     if (event) Emit(*event);
     return solvency;

@@ -535,6 +535,13 @@ BOOST_FIXTURE_TEST_CASE(solvency_counts_outstanding_codes_per_label, NotifyFixtu
     BOOST_REQUIRE_EQUAL(solvent.size(), 2u);
     BOOST_CHECK_EQUAL(solvent[1].reason,
                       "the wallet can pay every outstanding code again: 23.00000000 owed, 100.00000000 spendable");
+    // Funds leave: every label the rest cannot cover alone is named.
+    node.payer.SetPendingFunds(node.payer.balance() - 5 * COIN);
+    (void)ledger->CheckSolvency();
+    BOOST_REQUIRE_EQUAL(Events(EventKind::kInsolvent).size(), 3u);
+    BOOST_CHECK_EQUAL(Events(EventKind::kInsolvent)[2].reason,
+                      "outstanding codes are worth 23.00000000, the wallet can spend 5.00000000 (short by "
+                      "18.00000000); labels it cannot cover alone: spring, summer");
 }
 
 BOOST_FIXTURE_TEST_CASE(solvency_that_cannot_be_read_is_said_so, NotifyFixture)
