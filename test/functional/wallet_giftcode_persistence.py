@@ -40,6 +40,9 @@ class PersistenceTest(GiftCodeTestFramework):
 
     def state(self, wallet):
         node = self.node
+        # Every block so far processed: the consistency check's height and
+        # the spendable balance (solvency) are the tip's.
+        node.sync_callbacks()
         info = node.rpc("getgiftcodeinfo", wallet=wallet)
         return {
             "codes": stable(node.rpc("listgiftcodes", "", None, 0, 10000, wallet=wallet)["codes"]),

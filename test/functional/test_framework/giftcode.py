@@ -328,12 +328,20 @@ def corrupt_giftcode_record(wallet_file, code_id=None):
     """Overwrites, in place, every byte of the stored value of one gift-code
     record of a Berkeley DB wallet file with 0xff (its length prefix is
     kept, so the database itself stays well-formed; the record's format
-    version then reads 255, which no decoder accepts).
+    version then reads 255, which no decoder accepts). As
+    edit_giftcode_record; returns the id of the record corrupted."""
+    return edit_giftcode_record(wallet_file, lambda value: b"\xff" * len(value), code_id)
+
+
+def edit_giftcode_record(wallet_file, edit, code_id=None):
+    """Replaces, in place, the stored value of one gift-code record of a
+    Berkeley DB wallet file (the record's bytes, after the node's length
+    prefix) with edit(value), which must keep its length.
 
     The wallet must not be open (unload it or stop the node first: both
     flush the database into the file). code_id picks the record (32 hex
     digits); None takes the first found. Returns the id of the record
-    corrupted. Only the standard library is needed: the leaf pages of the
+    edited. Only the standard library is needed: the leaf pages of the
     btree are read directly (no checksums, no encryption, as the node
     creates them)."""
     with open(wallet_file, "rb") as f:
@@ -362,10 +370,13 @@ def corrupt_giftcode_record(wallet_file, code_id=None):
             if value_type != _BDB_B_KEYDATA:
                 raise NodeError("the record of %s is not stored on its page (type %d)" % (ident, value_type))
             start = base + value_at + 3
+            end = start + value_len
             first = data[start]
-            header = 1 if first < 253 else {253: 3, 254: 5, 255: 9}[first]
-            for j in range(start + header, start + value_len):
-                data[j] = 0xff
+            start += 1 if first < 253 else {253: 3, 254: 5, 255: 9}[first]
+            edited = edit(bytes(data[start:end]))
+            if len(edited) != end - start:
+                raise NodeError("an edit of a gift-code record must keep its length")
+            data[start:end] = edited
             with open(wallet_file, "r+b") as f:
                 f.write(data)
                 f.flush()
