@@ -7,7 +7,7 @@ The node binary comes from --monacoind or $MONACOIND (the cli, optional, from
 --monacoin-cli or $MONACOIN_CLI). Before any test runs, one node is started
 and asked for getgiftcodeinfo: if the RPC is missing, or its build_id is not
 the build id of this checkout's plugin/ and patches/ sources (as
-cmake/BuildId.cmake computes it), the runner refuses to run, since the
+contrib/build-id computes it), the runner refuses to run, since the
 tests would check a binary built from other sources. --ignore-build-id skips
 that check.
 
