@@ -8,7 +8,8 @@
 # monacoin.conf:
 #   giftcodenotify=/usr/local/bin/giftcode-notify.sh /var/log/monacoin/giftcode-events.log %e %c %s %w %r
 #
-# %w and %r arrive shell-quoted: never put quotes around them. The node runs
+# %w and %r arrive shell-quoted: never put quotes around them; in the reason,
+# bytes other than letters, digits and " .,;-_/:?@()" are written %XX. The node runs
 # one command at a time, so lines never interleave; a command that takes
 # long delays the next events (never a redemption), so keep it quick.
 set -eu
@@ -22,10 +23,13 @@ line=$(printf '%s\t%s\t%s\t%s\t%s\t%s' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$event"
 printf '%s\n' "$line" >>"$log"
 
 case $event in
-redeemed | replaced | buried | solvent) ;;  # the normal course of things
-*)
-    if [ -n "${GIFTCODE_NOTIFY_MAILTO:-}" ] && command -v mail >/dev/null 2>&1; then
-        printf '%s\n' "$line" | mail -s "gift codes: $event (wallet '$wallet')" "$GIFTCODE_NOTIFY_MAILTO" || true
-    fi
-    ;;
+redeemed | replaced | buried | solvent) exit 0 ;;  # the normal course of things
+attention)
+    case $reason in *": needs nothing any more") exit 0 ;; esac ;;
 esac
+if [ -n "${GIFTCODE_NOTIFY_MAILTO:-}" ] && command -v mail >/dev/null 2>&1; then
+    # The wallet's name is anyone's text: only safe characters reach the
+    # subject. A mailer that hangs must not hold up the next events.
+    name=$(printf '%s' "$wallet" | tr -cd 'A-Za-z0-9._-')
+    printf '%s\n' "$line" | timeout 20 mail -s "gift codes: $event (wallet $name)" "$GIFTCODE_NOTIFY_MAILTO" || true
+fi

@@ -175,7 +175,8 @@ void Ledger::Emit(const Event& event)
 
 void Ledger::NoteNothingPaid(const std::string& what)
 {
-    if (std::optional<Event> storm = m_refusals.Note(what, Now())) Emit(*storm);
+    // The host's clock as it is: the watch copes with one that goes back.
+    if (std::optional<Event> storm = m_refusals.Note(what, m_ports.clock.Now())) Emit(*storm);
 }
 
 Result<std::unique_ptr<Ledger>> Ledger::Open(const Ports& ports, const LedgerPolicy& policy)
@@ -566,15 +567,24 @@ CodeView Ledger::ViewLocked(const CodeRecord& record, int64_t now)
 Result<CodeView> Ledger::Get(const std::string& code_or_id)
 {
     Result<CodeId> id = Resolve(code_or_id);
-    if (!id.ok()) return id.status();
+    if (!id.ok()) {
+        // Guessing through look-ups counts as through redemptions.
+        NoteNothingPaid(std::string("lookup_") + StatusCodeName(id.status().code()));
+        return id.status();
+    }
     FindPaymentsIfIdle();
     const int64_t now = Now();
     CodeView view;
+    bool known = true;
     {
         MutexLock lock(m_mutex);
         auto it = m_records.find(id.value());
-        if (it == m_records.end()) return Status(StatusCode::kUnknownCode, "no such gift code in this wallet");
-        view = ViewLocked(it->second, now);
+        known = it != m_records.end();
+        if (known) view = ViewLocked(it->second, now);
+    }
+    if (!known) {
+        NoteNothingPaid("lookup_unknown_code");
+        return Status(StatusCode::kUnknownCode, "no such gift code in this wallet");
     }
     // The chain is asked outside the index lock: it takes the host's locks.
     if (view.state == CodeState::kRedeemed) FillPayment(view, now);
@@ -1438,12 +1448,17 @@ Event SolvencyEvent(const Solvency& solvency)
                        " owed, " + FormatAmount(solvency.spendable) + " spendable";
         return event;
     }
-    std::vector<std::string> uncovered;
+    // The largest first, at most MAX_NAMED: a command line is bounded.
+    constexpr size_t MAX_NAMED = 20;
+    std::vector<const LabelSolvency*> uncovered;
     for (const LabelSolvency& l : solvency.labels) {
-        if (!l.covered) uncovered.push_back(l.label);
+        if (!l.covered) uncovered.push_back(&l);
     }
-    std::string labels = uncovered.empty() ? "none" : uncovered.front();
-    for (size_t i = 1; i < uncovered.size(); ++i) labels += ", " + uncovered[i];
+    std::stable_sort(uncovered.begin(), uncovered.end(),
+                     [](const LabelSolvency* a, const LabelSolvency* b) { return a->liability > b->liability; });
+    std::string labels = uncovered.empty() ? "none" : uncovered.front()->label;
+    for (size_t i = 1; i < std::min(uncovered.size(), MAX_NAMED); ++i) labels += ", " + uncovered[i]->label;
+    if (uncovered.size() > MAX_NAMED) labels += " and " + std::to_string(uncovered.size() - MAX_NAMED) + " more";
     event.kind = EventKind::kInsolvent;
     event.reason = "outstanding codes are worth " + FormatAmount(solvency.liability) + ", the wallet can spend " +
                    FormatAmount(solvency.spendable) + " (short by " + FormatAmount(solvency.shortfall) +
@@ -1458,8 +1473,9 @@ Solvency Ledger::CheckSolvency()
     Solvency solvency;
     const Result<Amount> spendable = m_ports.payer.SpendableBalance();
     const int64_t now = Now();
-    std::optional<Event> event;
     {
+        // The event is told under the lock, so that events come in the
+        // order the verdicts were kept.
         MutexLock lock(m_mutex);
         std::map<std::string, Amount> by_label;
         for (const auto& entry : m_records) {
@@ -1481,9 +1497,8 @@ Solvency Ledger::CheckSolvency()
         }
         const bool was_solvent = m_solvent.value_or(true);
         m_solvent = solvency.solvent;
-        if (was_solvent != solvency.solvent) event = SolvencyEvent(solvency);
+        if (was_solvent != solvency.solvent) Emit(SolvencyEvent(solvency));
     }
-    if (event) Emit(*event);
     return solvency;
 }
 

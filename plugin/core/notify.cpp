@@ -1,5 +1,6 @@
 #include "notify.h"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -34,9 +35,15 @@ std::string FormatAmount(Amount amount)
 std::string SafeText(const std::string& text)
 {
     static const char* const SAFE = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;-_/:?@()";
+    static const char* const HEX = "0123456789ABCDEF";
     std::string out;
     for (char c : text) {
-        if (c != '\0' && std::strchr(SAFE, c)) out.push_back(c);
+        if (c != '\0' && std::strchr(SAFE, c)) {
+            out.push_back(c);
+            continue;
+        }
+        const auto byte = static_cast<unsigned char>(c);
+        out += {'%', HEX[byte >> 4], HEX[byte & 0xf]};
     }
     return out;
 }
@@ -127,6 +134,12 @@ uint64_t CommandQueue::run() const
     return m_run;
 }
 
+bool CommandQueue::stopping() const
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_stop;
+}
+
 void CommandQueue::Work()
 {
     std::unique_lock<std::mutex> lock(m_mutex);
@@ -160,21 +173,24 @@ std::optional<Event> RefusalWatch::Note(const std::string& what, int64_t now)
 {
     if (m_threshold == 0) return std::nullopt;
     std::lock_guard<std::mutex> lock(m_mutex);
-    if (now >= m_window_start + REFUSAL_WINDOW || now < m_window_start) {
-        m_window_start = now;
-        m_count = 0;
-        m_kinds.clear();
+    // A clock that went back starts afresh.
+    if (!m_recent.empty() && now < m_recent.back().first) {
+        m_recent.clear();
+        m_quiet_until = std::numeric_limits<int64_t>::min();
     }
-    ++m_count;
-    ++m_kinds[what];
-    if (m_count != m_threshold) return std::nullopt;
+    const size_t kind = size_t(std::find(m_kinds.begin(), m_kinds.end(), what) - m_kinds.begin());
+    if (kind == m_kinds.size()) m_kinds.push_back(what);
+    m_recent.emplace_back(now, kind);
+    while (m_recent.size() > m_threshold || m_recent.front().first <= now - REFUSAL_WINDOW) m_recent.pop_front();
+    if (m_recent.size() < m_threshold || now < m_quiet_until) return std::nullopt;
+    m_quiet_until = now + REFUSAL_WINDOW;
+    std::map<std::string, uint64_t> counts;
+    for (const auto& entry : m_recent) ++counts[m_kinds[entry.second]];
     std::string kinds;
-    for (const auto& [kind, n] : m_kinds) {
-        kinds += (kinds.empty() ? "" : ", ") + kind + " " + std::to_string(n);
-    }
+    for (const auto& [name, n] : counts) kinds += (kinds.empty() ? "" : ", ") + name + " " + std::to_string(n);
     return Event{EventKind::kRefusals, std::nullopt, std::nullopt,
-                 std::to_string(m_count) + " redemptions paid nothing within " + std::to_string(REFUSAL_WINDOW) +
-                     " s (" + kinds + "): codes are being guessed or replayed"};
+                 std::to_string(m_recent.size()) + " requests for codes paid or found nothing within " +
+                     std::to_string(REFUSAL_WINDOW) + " s (" + kinds + "): codes are being guessed or replayed"};
 }
 
 } // namespace giftcode

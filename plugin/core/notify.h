@@ -14,12 +14,15 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace giftcode {
 
@@ -29,8 +32,10 @@ const char* EventName(EventKind kind);
 //! An amount in coins with 8 decimals ("1.50000000").
 std::string FormatAmount(Amount amount);
 
-//! `text` with every character outside letters, digits and " .,;-_/:?@()"
-//! removed: the node's SanitizeString set, safe inside single quotes.
+//! `text` with every byte outside letters, digits and " .,;-_/:?@()" (the
+//! node's SanitizeString set) written as %XX: safe inside single quotes
+//! and on one log line, and nothing lost (a Japanese label stays readable
+//! once decoded).
 std::string SafeText(const std::string& text);
 
 //! `text` as one single-quoted shell word, any quote in it escaped (the
@@ -42,7 +47,7 @@ std::string ShellQuote(const std::string& text);
 //!   %c  the code's id, 32 hex digits, or "-" for an event of no code
 //!   %s  the payment's txid, or "-"
 //!   %w  the wallet's name, shell-quoted
-//!   %r  the reason, reduced to SafeText and single-quoted
+//!   %r  the reason as SafeText, single-quoted
 //!   %%  a percent sign
 //! Any other % is left as it is. Substitution is one pass: text put in
 //! is never read again for placeholders.
@@ -67,6 +72,8 @@ public:
     void WaitIdle();
     uint64_t dropped() const;
     uint64_t run() const;
+    //! The destructor has begun: nothing that still waits will run.
+    bool stopping() const;
 
 private:
     void Work();
@@ -103,11 +110,13 @@ private:
 //! Seconds over which refused redemptions are counted.
 constexpr int64_t REFUSAL_WINDOW = 60;
 
-//! Counts the redemptions that paid nothing: refused ones by reason, and
-//! replays of finished ones. When `threshold` of them fall within one
-//! window of REFUSAL_WINDOW seconds, the one that reaches it gives a
-//! kRefusals event saying how many, of which kinds; a later window that
-//! reaches it gives another. A threshold of 0 never gives one.
+//! Watches the requests that paid or found nothing: redemptions refused
+//! for the holder's reasons, replays of finished ones, and look-ups of
+//! codes that do not resolve. When `threshold` of them fall within the last
+//! REFUSAL_WINDOW seconds, the one that reaches it gives a kRefusals event
+//! saying how many, of which kinds; while the rate lasts, at most one a
+//! window. A threshold of 0 never gives one. Keeps at most `threshold`
+//! entries.
 class RefusalWatch {
 public:
     explicit RefusalWatch(uint64_t threshold) : m_threshold(threshold) {}
@@ -117,9 +126,12 @@ public:
 private:
     std::mutex m_mutex;
     const uint64_t m_threshold;
-    int64_t m_window_start{0};
-    uint64_t m_count{0};
-    std::map<std::string, uint64_t> m_kinds;
+    //! The latest requests counted, oldest first: when, and of which kind
+    //! (an index into m_kinds).
+    std::deque<std::pair<int64_t, size_t>> m_recent;
+    std::vector<std::string> m_kinds;
+    //! No event before this time: one was given less than a window ago.
+    int64_t m_quiet_until{std::numeric_limits<int64_t>::min()};
 };
 
 } // namespace giftcode

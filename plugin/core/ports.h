@@ -230,8 +230,9 @@ public:
     //! none); its code and payment_key are the watched ones. Called under
     //! the ledger's write lock. Fails with kStoreFailure.
     virtual Status FindPayments(const PaymentKeyWatch& watch, bool from_start, std::vector<Payment>& found) = 0;
-    //! What the wallet can spend now: the sum of its coins at least one
-    //! block deep, mature, not locked (lockunspent), that it holds the keys
+    //! What the wallet can spend now: the sum of its coins that a payment
+    //! may spend (confirmed, or change of its own transactions in the
+    //! mempool), mature, not locked (lockunspent), that it holds the keys
     //! of. 0 for a wallet without private keys. Called without ledger
     //! locks. Fails with kStoreFailure if the wallet cannot tell.
     virtual Result<Amount> SpendableBalance() = 0;

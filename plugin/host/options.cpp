@@ -52,9 +52,10 @@ const IntOption BATCH_WAIT{"-giftcodebatchwait", 0, 0, 1000, "milliseconds", "ms
                            "made, while fewer than -giftcodemaxbatch wait (0: no wait)"};
 //! A service sees a few refusals a minute (mistyped codes, a reload after
 //! a timeout); the 2018 attack made thousands.
-const IntOption REFUSAL_ALERT{"-giftcoderefusalalert", 100, 0, 1000000, "redemptions", "n",
-                              "Gift-code redemptions that pay nothing (refused, or replays of finished ones) within "
-                              "a minute that make a wallet log a warning and run -giftcodenotify's refusals event "
+const IntOption REFUSAL_ALERT{"-giftcoderefusalalert", 100, 0, 100000, "requests", "n",
+                              "Gift-code requests that pay or find nothing (redemptions refused for the holder's "
+                              "reasons, replays of finished ones, look-ups of codes that do not resolve) within a "
+                              "minute that make a wallet log a warning and run -giftcodenotify's refusals event "
                               "(0: never)"};
 const IntOption* const INT_OPTIONS[] = {&START_DELAY, &MAX_BATCH, &BATCH_WAIT, &REFUSAL_ALERT};
 

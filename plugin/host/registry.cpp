@@ -5,9 +5,11 @@
 
 #include "../core/notify.h"
 
+#include <interfaces/chain.h>
 #include <util/system.h>
 #include <wallet/wallet.h>
 
+#include <atomic>
 #include <map>
 #include <mutex>
 
@@ -92,11 +94,16 @@ public:
     {
 #if HAVE_SYSTEM
         if (command.empty()) return;
-        const CWallet* logger = &wallet;
-        m_command.reset(new CommandNotifier(NotifyQueue(), command, wallet.GetName(), [logger](const Event& event) {
-            logger->WalletLogPrintf("gift codes: WARNING: %u -giftcodenotify commands are waiting; the %s event "
-                                    "was not run\n",
-                                    NOTIFY_QUEUE_CAPACITY, EventName(event.kind));
+        m_command.reset(new CommandNotifier(NotifyQueue(), command, wallet.GetName(), [this](const Event& event) {
+            // The first drop, then every tenfold: a hung command under load
+            // must not flood the log from the payment path.
+            const uint64_t dropped = ++m_dropped;
+            uint64_t step = 1;
+            while (step * 10 <= dropped) step *= 10;
+            if (dropped % step != 0) return;
+            m_wallet.WalletLogPrintf("gift codes: WARNING: %u -giftcodenotify commands are waiting; the %s event "
+                                     "was not run (%u not run so far)\n",
+                                     NOTIFY_QUEUE_CAPACITY, EventName(event.kind), dropped);
         }));
 #endif
     }
@@ -104,17 +111,18 @@ public:
     void Notify(const Event& event) override
     {
         switch (event.kind) {
+        // Reasons may hold labels, which are anyone's text: one log line each.
         case EventKind::kInsolvent:
         case EventKind::kRefusals:
-            m_wallet.WalletLogPrintf("gift codes: WARNING: %s\n", event.reason);
+            m_wallet.WalletLogPrintf("gift codes: WARNING: %s\n", SafeText(event.reason));
             break;
         case EventKind::kSolvent:
-            m_wallet.WalletLogPrintf("gift codes: %s\n", event.reason);
+            m_wallet.WalletLogPrintf("gift codes: %s\n", SafeText(event.reason));
             break;
         case EventKind::kNotAccepted:
             m_wallet.WalletLogPrintf("gift codes: WARNING: payment %s of code %s: %s\n",
                                      event.txid ? TxidToHex(*event.txid) : "-",
-                                     event.code ? event.code->ShortHex() : "-", event.reason);
+                                     event.code ? event.code->ShortHex() : "-", SafeText(event.reason));
             break;
         default:
             break;  // logged where they arise
@@ -124,6 +132,7 @@ public:
 
 private:
     const CWallet& m_wallet;
+    std::atomic<uint64_t> m_dropped{0};
     std::unique_ptr<CommandNotifier> m_command;
 };
 
@@ -183,7 +192,9 @@ void OnBlockConnected(CWallet& wallet)
     std::shared_ptr<WalletGiftCodes> state = FindWalletGiftCodes(&wallet);
     if (!state || !state->ledger) return;
     for (const PaymentNotice& notice : state->ledger->FollowPayments()) LogNotice(wallet, notice);
-    (void)state->ledger->CheckSolvency();
+    // Not during initial block download: the balance is not settled, and
+    // the walk over the wallet's coins would slow every block.
+    if (!wallet.chain().isInitialBlockDownload()) (void)state->ledger->CheckSolvency();
     // Logged when a mismatch appears or changes, not again on every block.
     const ConsistencyReport consistency = state->ledger->Consistency();
     const std::pair<size_t, size_t> mismatch{consistency.redeemed_without_payment.size(),

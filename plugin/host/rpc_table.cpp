@@ -219,7 +219,7 @@ RPCHelpMan InfoHelp()
                 {Res::Type::BOOL, "checked", "Whether the wallet's balance could be read"},
                 {Res::Type::STR, "error", /* optional */ true, "Why not"},
                 {Res::Type::STR_AMOUNT, "liability", "Sum of issued, unexpired codes"},
-                {Res::Type::STR_AMOUNT, "spendable", "The wallet's coins with 1 or more confirmations, mature and not locked (lockunspent), that it can sign for"},
+                {Res::Type::STR_AMOUNT, "spendable", "What a payment may spend now: the wallet's confirmed coins and the change of its own transactions in the mempool, mature, not locked (lockunspent), that it can sign for"},
                 {Res::Type::BOOL, "solvent", "liability <= spendable; when it turns false, the wallet logs a warning and -giftcodenotify runs an insolvent event"},
                 {Res::Type::STR_AMOUNT, "shortfall", "liability - spendable when not solvent, else 0"},
                 {Res::Type::ARR, "labels", "Each label with outstanding codes, in byte order", {

@@ -601,10 +601,13 @@ public:
         try {
             auto locked_chain = m_wallet.chain().lock();
             LOCK(m_wallet.cs_wallet);
-            // AvailableCoins leaves out immature coinbases and locked coins;
-            // one confirmation at least, and only coins the wallet can sign.
+            // What a payment may spend: confirmed coins, and the change of the
+            // wallet's own transactions in the mempool (safe coins at depth
+            // 0, as coin selection's last resort takes them); AvailableCoins
+            // leaves out immature coinbases and locked coins; only coins the
+            // wallet can sign count.
             CCoinControl control;
-            control.m_min_depth = 1;
+            control.m_min_depth = 0;
             std::vector<COutput> coins;
             m_wallet.AvailableCoins(*locked_chain, coins, /*fOnlySafe=*/true, &control);
             Amount total = 0;

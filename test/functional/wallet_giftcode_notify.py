@@ -93,13 +93,18 @@ class NotifyTest(GiftCodeTestFramework):
         assert_equal((solvency["checked"], solvency["solvent"], solvency["liability"], solvency["spendable"]),
                      (True, True, Decimal("0"), Decimal("10")))
 
-        self.log.info("insolvent: a 20 MONA code in a wallet that can spend 10")
-        big = issuer.creategiftcode(20, 1, "big")["codes"][0]
+        self.log.info("insolvent: a 20 MONA code in a wallet that can spend 10, its label hostile to a shell")
+        planted = os.path.join(node.datadir, "planted")
+        label = "big $(touch %s) `touch %s` 'q' \u6625" % (planted, planted)
+        big = issuer.creategiftcode(20, 1, label)["codes"][0]
         secrets.append(big)
-        self.wait_for_event("insolvent")
+        event = self.wait_for_event("insolvent")
+        assert_true(event["reason"].endswith("cannot cover alone: big %%24(touch %s) %%60touch %s%%60 %%27q%%27 "
+                                             "%%E6%%98%%A5" % (planted, planted)), event["reason"])
+        assert_true(not os.path.exists(planted), "a label ran as a command")
         solvency = issuer.getgiftcodeinfo()["solvency"]
         assert_equal((solvency["solvent"], solvency["shortfall"]), (False, Decimal("10")))
-        assert_equal(solvency["labels"], [{"label": "big", "liability": Decimal("20"), "covered": False}])
+        assert_equal(solvency["labels"], [{"label": label, "liability": Decimal("20"), "covered": False}])
         assert_true(node.debug_log_contains("gift codes: WARNING: outstanding codes are worth 20.00000000"),
                     "the log warns of the shortfall")
 
@@ -116,6 +121,9 @@ class NotifyTest(GiftCodeTestFramework):
         first = issuer.redeemgiftcode(codes[0]["code"], payee.getnewaddress())
         event = self.wait_for_event("redeemed", codes[0]["id"], first["txid"])
         assert_true(event["reason"].startswith("committed: 0.10000000 to "), event["reason"])
+        # The payment's change, still unconfirmed, is the wallet's to spend.
+        solvency = issuer.getgiftcodeinfo()["solvency"]
+        assert_true(solvency["solvent"] and solvency["spendable"] > Decimal("24.8"), solvency)
 
         self.log.info("not_accepted: redeem until the mempool refuses a payment (ancestor limit 2)")
         refused = None
@@ -153,8 +161,9 @@ class NotifyTest(GiftCodeTestFramework):
             assert_raises_rpc_error(ERR_MALFORMED, None, issuer.redeemgiftcode, "RGC-NOT-A-CODE-%d" % i,
                                     payee.getnewaddress())
         event = self.wait_for_event("refusals")
-        assert_true("malformed_code %d" % REFUSAL_ALERT in event["reason"], event["reason"])
-        assert_true(node.debug_log_contains("gift codes: WARNING: %d redemptions paid nothing" % REFUSAL_ALERT))
+        assert_true("(malformed_code %d)" % REFUSAL_ALERT in event["reason"], event["reason"])
+        assert_true(node.debug_log_contains("gift codes: WARNING: %d requests for codes paid or found nothing"
+                                            % REFUSAL_ALERT))
 
         wallet_file = os.path.join(node.walletdir, "issuer", "wallet.dat")
         backup = os.path.join(node.datadir, "issuer-backup.dat")
@@ -166,8 +175,6 @@ class NotifyTest(GiftCodeTestFramework):
         node.rpc("loadwallet", "issuer")
         event = self.wait_for_event("restore")
         assert_true("1 codes issued after the backup" in event["reason"], event["reason"])
-        buried = [e for e in self.events() if e["event"] == "buried"]
-        assert_equal(len(buried), len({e["code"] for e in buried}), "a load tells no burial again")
 
         self.log.info("consistency: a redeemed record's txid changed in the wallet file")
         node.rpc("unloadwallet", "issuer")
@@ -189,6 +196,14 @@ class NotifyTest(GiftCodeTestFramework):
         self.log.info("every kind was told; each line is well-formed and holds no code")
         events = self.events()
         assert_equal(sorted({e["event"] for e in events}), sorted(KINDS))
+        # Told once each: the solvency verdict changed twice, no payment
+        # (their change unconfirmed) made it flap, and the two loads told no
+        # burial again (the consistency events of the second load come after
+        # its burial checks).
+        assert_equal([e["event"] for e in events if e["event"] in ("insolvent", "solvent")],
+                     ["insolvent", "solvent"])
+        buried = [e["code"] for e in events if e["event"] == "buried"]
+        assert_equal(len(buried), len(set(buried)), "a load tells no burial again")
         for e in events:
             assert_equal(e["wallet"], "issuer")
             assert_true(e["code"] == "-" or HEX32.match(e["code"]), e)

@@ -111,8 +111,11 @@ BOOST_AUTO_TEST_CASE(amounts_have_eight_decimals)
 
 BOOST_AUTO_TEST_CASE(text_is_made_safe_for_the_shell)
 {
-    BOOST_CHECK_EQUAL(SafeText("a'b\"c$(rm -rf /);`x` 1.5 (ok) @: ?,_-"), "abc(rm -rf /);x 1.5 (ok) @: ?,_-");
-    BOOST_CHECK_EQUAL(SafeText(std::string("a\0b\nc", 5)), "abc");
+    BOOST_CHECK_EQUAL(SafeText("a'b\"c$(rm -rf /);`x` 1.5 (ok) @: ?,_-"),
+                      "a%27b%22c%24(rm -rf /);%60x%60 1.5 (ok) @: ?,_-");
+    BOOST_CHECK_EQUAL(SafeText(std::string("a\0b\nc", 5)), "a%00b%0Ac");
+    // UTF-8 is kept, byte by byte: "春" (spring).
+    BOOST_CHECK_EQUAL(SafeText("\xe6\x98\xa5 100%"), "%E6%98%A5 100%25");
     BOOST_CHECK_EQUAL(ShellQuote("plain"), "'plain'");
     BOOST_CHECK_EQUAL(ShellQuote("it's"), "'it'\"'\"'s'");
     BOOST_CHECK_EQUAL(ShellQuote(""), "''");
@@ -123,7 +126,7 @@ BOOST_AUTO_TEST_CASE(command_gets_every_field_once)
     const Event event{EventKind::kRedeemed, IdOf(0xab), TxidOf(0xcd), "paid 1.00000000 to 'x' $(y)"};
     const std::string command = NotifyCommand("notify %e %c %s %w %r 100%% %x %", "shop's", event);
     BOOST_CHECK_EQUAL(command, "notify redeemed " + IdOf(0xab).ToHex() + " " + TxidToHex(TxidOf(0xcd)) +
-                                   " 'shop'\"'\"'s' 'paid 1.00000000 to x (y)' 100% %x %");
+                                   " 'shop'\"'\"'s' 'paid 1.00000000 to %27x%27 %24(y)' 100% %x %");
     // Text put in is not read again: a wallet named "%s" stays so.
     BOOST_CHECK_EQUAL(NotifyCommand("%w %s", "%s", Event{EventKind::kRestore, std::nullopt, std::nullopt, ""}),
                       "'%s' -");
@@ -194,8 +197,10 @@ BOOST_AUTO_TEST_CASE(destroying_the_queue_drops_what_waits)
     BOOST_CHECK(queue->Push("running"));
     while (started == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     BOOST_CHECK(queue->Push("waiting"));
+    CommandQueue* const stopping = queue.get();
     std::thread opener([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        // The running command ends only once the destructor has begun.
+        while (!stopping->stopping()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
         gate.Open();
     });
     queue.reset();  // waits for "running", drops "waiting"
@@ -229,7 +234,7 @@ BOOST_AUTO_TEST_CASE(command_notifier_formats_and_tells_of_drops)
     gate2.Open();
 }
 
-BOOST_AUTO_TEST_CASE(refusal_watch_tells_once_per_window)
+BOOST_AUTO_TEST_CASE(refusal_watch_tells_a_rate_once_a_window)
 {
     RefusalWatch off(0);
     for (int i = 0; i < 100; ++i) BOOST_CHECK(!off.Note("unknown_code", 1000));
@@ -241,14 +246,20 @@ BOOST_AUTO_TEST_CASE(refusal_watch_tells_once_per_window)
     BOOST_REQUIRE(storm);
     BOOST_CHECK(storm->kind == EventKind::kRefusals);
     BOOST_CHECK(!storm->code && !storm->txid);
-    BOOST_CHECK_NE(storm->reason.find("3 redemptions"), std::string::npos);
-    BOOST_CHECK_NE(storm->reason.find("replay 1, unknown_code 2"), std::string::npos);
-    BOOST_CHECK(!watch.Note("unknown_code", 1059));  // the same window: told once
-    // A new window counts from zero.
-    BOOST_CHECK(!watch.Note("bad_checksum", 1060));
-    BOOST_CHECK(!watch.Note("bad_checksum", 1061));
-    BOOST_CHECK(watch.Note("bad_checksum", 1062));
-    // A clock that goes back starts a new window too.
+    BOOST_CHECK_EQUAL(storm->reason, "3 requests for codes paid or found nothing within 60 s (replay 1, "
+                                     "unknown_code 2): codes are being guessed or replayed");
+    // While it lasts, told once a window.
+    for (int64_t t = 1059; t < 1119; ++t) BOOST_CHECK(!watch.Note("unknown_code", t));
+    BOOST_CHECK(watch.Note("unknown_code", 1119));
+    // Three that straddle a minute boundary are within a minute: told.
+    RefusalWatch sliding(3);
+    BOOST_CHECK(!sliding.Note("bad_checksum", 1050));
+    BOOST_CHECK(!sliding.Note("bad_checksum", 1070));
+    BOOST_CHECK(sliding.Note("bad_checksum", 1100));
+    // Spread wider than a minute: never.
+    RefusalWatch slow(3);
+    for (int64_t t = 0; t < 1000; t += 30) BOOST_CHECK(!slow.Note("expired", t));
+    // A clock that goes back starts afresh, and may tell again at once.
     BOOST_CHECK(!watch.Note("expired", 900));
     BOOST_CHECK(!watch.Note("expired", 900));
     BOOST_CHECK(watch.Note("expired", 901));
@@ -464,21 +475,28 @@ BOOST_FIXTURE_TEST_CASE(a_storm_of_refusals_and_replays_is_told, NotifyFixture)
     for (int i = 0; i < 10; ++i) BOOST_CHECK(!ledger->Redeem(poor.code, TestAddress(2)).ok());
     node.payer.SetLocked(false);
     BOOST_CHECK(Events(EventKind::kRefusals).empty());
-    // Four that pay nothing: below the threshold of 5.
+    // Found codes are not guesses.
+    BOOST_CHECK(ledger->Get(code.code).ok() && ledger->Get(poor.id.ToHex()).ok());
+    // Four that pay or find nothing: below the threshold of 5.
     BOOST_CHECK(ledger->Redeem(code.code, TestAddress(1))->replay);
     BOOST_CHECK(ledger->Redeem(code.code, TestAddress(2)).status().code() == StatusCode::kAlreadyRedeemed);
     BOOST_CHECK(ledger->Redeem("not a code", TestAddress(2)).status().code() == StatusCode::kMalformedCode);
     BOOST_CHECK(ledger->Redeem(poor.code, "nonsense").status().code() == StatusCode::kInvalidAddress);
     BOOST_CHECK(Events(EventKind::kRefusals).empty());
     BOOST_CHECK(ledger->Redeem(code.code, TestAddress(1))->replay);
-    const std::vector<Event> storm = Events(EventKind::kRefusals);
+    std::vector<Event> storm = Events(EventKind::kRefusals);
     BOOST_REQUIRE_EQUAL(storm.size(), 1u);
-    BOOST_CHECK_NE(storm[0].reason.find("already_redeemed 1, invalid_address 1, malformed_code 1, replay 2"),
+    BOOST_CHECK_NE(storm[0].reason.find("(already_redeemed 1, invalid_address 1, malformed_code 1, replay 2)"),
                    std::string::npos);
-    // The next window starts again.
+    // A minute on, look-ups that resolve to nothing count as well.
     node.clock.Advance(REFUSAL_WINDOW);
-    for (int i = 0; i < 5; ++i) (void)ledger->Redeem(code.code, TestAddress(3));
-    BOOST_CHECK_EQUAL(Events(EventKind::kRefusals).size(), 2u);
+    BOOST_CHECK(ledger->Get("not a code").status().code() == StatusCode::kMalformedCode);
+    BOOST_CHECK(ledger->Get(IdOf(0x77).ToHex()).status().code() == StatusCode::kUnknownCode);
+    for (int i = 0; i < 3; ++i) (void)ledger->Redeem(code.code, TestAddress(3));
+    storm = Events(EventKind::kRefusals);
+    BOOST_REQUIRE_EQUAL(storm.size(), 2u);
+    BOOST_CHECK_NE(storm[1].reason.find("(already_redeemed 3, lookup_malformed_code 1, lookup_unknown_code 1)"),
+                   std::string::npos);
 }
 
 BOOST_FIXTURE_TEST_CASE(solvency_counts_outstanding_codes_per_label, NotifyFixture)
@@ -541,7 +559,26 @@ BOOST_FIXTURE_TEST_CASE(solvency_counts_outstanding_codes_per_label, NotifyFixtu
     BOOST_REQUIRE_EQUAL(Events(EventKind::kInsolvent).size(), 3u);
     BOOST_CHECK_EQUAL(Events(EventKind::kInsolvent)[2].reason,
                       "outstanding codes are worth 23.00000000, the wallet can spend 5.00000000 (short by "
-                      "18.00000000); labels it cannot cover alone: spring, summer");
+                      "18.00000000); labels it cannot cover alone: summer, spring");
+}
+
+BOOST_FIXTURE_TEST_CASE(an_insolvent_event_names_at_most_twenty_labels, NotifyFixture)
+{
+    node.payer.SetPendingFunds(node.payer.balance());  // nothing spendable
+    for (int i = 0; i < 25; ++i) {
+        BOOST_REQUIRE(ledger->Create(COIN + i, 1, "order-" + std::to_string(100 + i), 0).ok());
+    }
+    const std::vector<Event> insolvent = Events(EventKind::kInsolvent);
+    BOOST_REQUIRE_EQUAL(insolvent.size(), 1u);  // from the first code on
+    node.payer.SetPendingFunds(0);
+    (void)ledger->CheckSolvency();
+    node.payer.SetPendingFunds(node.payer.balance());
+    (void)ledger->CheckSolvency();
+    const std::string reason = Events(EventKind::kInsolvent).at(1).reason;
+    // The largest first: order-124 down to order-105, then a count.
+    BOOST_CHECK_NE(reason.find("cannot cover alone: order-124, order-123, "), std::string::npos);
+    BOOST_CHECK_NE(reason.find(", order-105 and 5 more"), std::string::npos);
+    BOOST_CHECK_EQUAL(reason.find("order-104"), std::string::npos);
 }
 
 BOOST_FIXTURE_TEST_CASE(solvency_that_cannot_be_read_is_said_so, NotifyFixture)
@@ -568,7 +605,7 @@ BOOST_AUTO_TEST_CASE(a_ledger_without_a_listener_works)
     Result<std::vector<IssuedCode>> codes = ledger.value()->Create(COIN, 1, "", 0);
     BOOST_REQUIRE(codes.ok());
     BOOST_CHECK(ledger.value()->Redeem(codes->at(0).code, TestAddress(1)).ok());
-    BOOST_CHECK(node.notifier.events().empty());
+    BOOST_CHECK(ledger.value()->CheckSolvency().solvent);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
