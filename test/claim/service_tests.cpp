@@ -370,13 +370,20 @@ BOOST_AUTO_TEST_CASE(a_claim_follows_the_node_found_to_hold_its_code)
 {
     Config config = TestConfig(2);
     config.claim_wait_ms = 0;
-    config.retry_min_ms = 300;
-    config.retry_max_ms = 300;
+    config.retry_min_ms = 1000;
+    config.retry_max_ms = 1000;
     ServiceFixture f(config);
     std::string code = NewCode();
     f.nodes[1].Issue(code);
-    f.nodes[0].Script({NodeFailure::kRefused, 0, false}); // node 1 silent for the first try
+    // Node 1 stays silent, however long anything takes.
+    for (int i = 0; i < 100; ++i) f.nodes[0].Script({NodeFailure::kRefused, 0, false});
     BOOST_CHECK_EQUAL(f.Claim(code, ADDRESS).http, 202);
+    // Its first try goes to node 1 (no lookup has told the service where
+    // the code is yet), and is retried.
+    for (int i = 0; i < 4000 && f.nodes[0].CallCount("redeemgiftcode") == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    BOOST_REQUIRE_GE(f.nodes[0].CallCount("redeemgiftcode"), 1u);
     BOOST_REQUIRE(WaitForClaimState(f, code, "retrying"));
     // Meanwhile a lookup finds the code on node 2; the retry goes there.
     BOOST_CHECK(WaitForClaimState(f, code, "done"));
