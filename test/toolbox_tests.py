@@ -24,7 +24,7 @@ from unittest import mock
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "contrib"))
 
-from giftcodekit import cli, plot, render, stats  # noqa: E402
+from giftcodekit import cli, codeformat, plot, render, stats  # noqa: E402
 from giftcodekit.node import build_id, find_binary  # noqa: E402
 from giftcodekit.rpc import (ERR_ALREADY_REDEEMED, NodeError, RpcClient, RpcError, WorkQueueFull,  # noqa: E402
                              from_json, to_json)
@@ -254,6 +254,42 @@ class CliTests(unittest.TestCase):
                         (cli.positive_float, "nan"), (cli.positive_float, "inf")):
             with self.assertRaises(argparse.ArgumentTypeError, msg=bad):
                 fn(bad)
+
+
+class CodeFormatTests(unittest.TestCase):
+    """The command that makes codes for an integrator's tests."""
+
+    def run_main(self, *argv):
+        out = tempfile.TemporaryFile("w+")
+        with mock.patch("sys.stdout", out):
+            status = codeformat.main(list(argv))
+        out.seek(0)
+        return status, out.read().strip()
+
+    def test_random_code_of_another_network(self):
+        status, code = self.run_main("random", "MGC")
+        self.assertEqual(status, 0)
+        prefix, version, secret = codeformat.parse_code(code)
+        self.assertEqual((prefix, version, len(secret)), ("MGC", 0, 16))
+        self.assertNotEqual(self.run_main("random", "MGC")[1], code)
+        self.assertEqual(codeformat.parse_code(self.run_main("random")[1])[0], "RGC")
+
+    def test_mistype_breaks_the_checksum_and_id_matches(self):
+        code = codeformat.format_code("RGC", bytes(range(16)))
+        status, wrong = self.run_main("mistype", code, "--position", "31")
+        self.assertEqual(status, 0)
+        self.assertNotEqual(wrong, code)
+        self.assertEqual(len(wrong), len(code))
+        with self.assertRaises(codeformat.BadChecksum):
+            codeformat.parse_code(wrong)
+        self.assertEqual(self.run_main("id", code)[1], "e5e7d45bae4fa457beb7471d728de4b8")
+        self.assertEqual(self.run_main("self-test"), (0, "codeformat self-test passed"))
+
+    def test_bad_input_exits_2(self):
+        for argv in (("mistype", "not a code"), ("id", "RGC-0000"), ("mistype", "x", "--position", "32")):
+            with mock.patch("sys.stderr", tempfile.TemporaryFile("w+")), self.assertRaises(SystemExit) as caught:
+                self.run_main(*argv)
+            self.assertEqual(caught.exception.code, 2, argv)
 
 
 class NodeTests(unittest.TestCase):

@@ -39,9 +39,9 @@ import sys
 import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(REPO, "test", "functional"))
+sys.path.insert(0, os.path.join(REPO, "contrib"))
 sys.dont_write_bytecode = True  # leave the source tree as it is
-import giftcode_format as gf  # noqa: E402
+from giftcodekit import codeformat as gf  # noqa: E402
 
 CLAIM_URL = "https://gift.example.com/"
 # The sheet (contrib/cards/layout.h): A4 portrait, 2 x 5 cards of 85 x 54 mm,

@@ -16,7 +16,7 @@ text `Work queue depth exceeded`, as the node's.
 Methods: creategiftcode, getgiftcode, listgiftcodes, redeemgiftcode,
 cancelgiftcode, getgiftcodeinfo (the fields a client reads), and
 getblockchaininfo and uptime. Codes are made with
-test/functional/giftcode_format.py, so they are real codes of the network's
+contrib/giftcodekit/codeformat.py, so they are real codes of the network's
 prefix; addresses are checked as the node checks them (base58check with the
 network's version bytes, or bech32 with its human-readable part).
 
@@ -73,8 +73,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 def _load_format():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "functional", "giftcode_format.py")
-    spec = importlib.util.spec_from_file_location("giftcode_format", path)
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "contrib", "giftcodekit",
+                        "codeformat.py")
+    spec = importlib.util.spec_from_file_location("codeformat", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -994,7 +995,7 @@ def self_test():
         made = json.loads(text)["result"]
         check("creategiftcode: result fields", sorted(made) == ["amount", "codes", "count", "expires_at", "label"]
               and made["count"] == 3 and made["expires_at"] is None and len(made["codes"]) == 3, made)
-        check("codes made by giftcode_format", all(fmt.id_of(c["code"]) == c["id"] and
+        check("codes made by codeformat", all(fmt.id_of(c["code"]) == c["id"] and
                                                    c["uri"].startswith("MONAGIFT:RGC") for c in made["codes"]))
         check("creategiftcode: dust -3", error_of("creategiftcode", "0.00000545") == (500, -3))
         check("creategiftcode: 9 decimals -3", error_of("creategiftcode", "1.000000001") == (500, -3))

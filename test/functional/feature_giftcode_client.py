@@ -39,7 +39,6 @@ import time
 from decimal import Decimal
 from http.client import HTTPException
 
-import giftcode_format as fmt
 import test_framework  # noqa: F401  (first: it finds this checkout's contrib/, where the client is)
 from giftcode_client import Client, Refused
 from test_framework.chain import mature_coinbases, outputs_to
@@ -49,6 +48,7 @@ from test_framework.giftcode import (ERR_ALREADY_REDEEMED, ERR_BAD_CHECKSUM, ERR
 from test_framework.test_framework import GiftCodeTestFramework
 from test_framework.test_node import TestNode
 from test_framework.util import assert_equal, assert_true, wait_until
+from giftcodekit import codeformat as fmt  # noqa: E402  (after test_framework, which finds contrib/)
 
 AMOUNT = Decimal("0.25")
 PASSPHRASE = "correct horse battery staple"

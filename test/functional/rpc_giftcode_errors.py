@@ -11,7 +11,7 @@ one more refusal under the documented reason name and nothing else.
 Covered: malformed codes (-401, including an unknown format version),
 mistyped codes (-402: every kind of single substitution, an adjacent
 transposition, an edited prefix), codes of another network (-403, made with
-giftcode_format.py), well-formed codes never issued and unknown ids (-404),
+contrib/giftcodekit/codeformat.py), well-formed codes never issued and unknown ids (-404),
 codes redeemed to another address or cancelling a redeemed code (-405),
 cancelled codes (-406), expired codes via setmocktime (-407, with the
 boundary second), invalid addresses (-5, including valid addresses of other
@@ -28,7 +28,6 @@ boundaries that must be accepted (0.00000546, 105120000, a 256-byte label,
 import time
 from decimal import Decimal
 
-import giftcode_format as fmt
 from test_framework.giftcode import (DUST_LIMIT, ERR_ALREADY_REDEEMED, ERR_BAD_CHECKSUM, ERR_CANCELLED, ERR_EXPIRED,
                                      ERR_INSUFFICIENT_FUNDS, ERR_INVALID_ADDRESS, ERR_INVALID_AMOUNT,
                                      ERR_INVALID_PARAMETER, ERR_MALFORMED, ERR_MISC, ERR_UNKNOWN, ERR_WALLET_LOCKED,
@@ -36,6 +35,7 @@ from test_framework.giftcode import (DUST_LIMIT, ERR_ALREADY_REDEEMED, ERR_BAD_C
                                      snapshot)
 from test_framework.test_framework import GiftCodeTestFramework
 from test_framework.util import assert_equal, assert_raises_rpc_error, assert_true
+from giftcodekit import codeformat as fmt
 
 PASSPHRASE = "correct horse battery staple"
 

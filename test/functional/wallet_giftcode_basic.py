@@ -18,10 +18,10 @@ step; and, when monacoin-cli is given, the CLI's string arguments work too.
 import json
 from decimal import Decimal
 
-import giftcode_format as fmt
 from test_framework.giftcode import CODE_RE, ID_RE, PAYMENT_TAG, TXID_RE
 from test_framework.test_framework import GiftCodeTestFramework
 from test_framework.util import assert_equal, assert_greater_than, assert_true
+from giftcodekit import codeformat as fmt
 
 
 class BasicTest(GiftCodeTestFramework):

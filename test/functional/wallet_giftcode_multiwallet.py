@@ -16,11 +16,11 @@ away and loading it brings them back.
 
 from decimal import Decimal
 
-import giftcode_format as fmt
 from test_framework.giftcode import (ERR_UNKNOWN, ERR_WALLET, ERR_WALLET_LOCKED, ERR_WALLET_NOT_FOUND,
                                      ERR_WALLET_NOT_SPECIFIED, assert_snapshot_equal, snapshot)
 from test_framework.test_framework import GiftCodeTestFramework
 from test_framework.util import assert_equal, assert_raises_rpc_error, assert_true
+from giftcodekit import codeformat as fmt
 
 PASSPHRASE = "multiwallet passphrase"
 

@@ -1,6 +1,12 @@
 """The gift-code text format in Python, for tests that need codes the node
 did not make (another network's, never issued, mistyped) and to check the
-codes the node does make.
+codes the node does make. As a command, it makes such codes for an
+integrator's tests (doc/integration.md, "Codes to test with"):
+
+    python3 contrib/giftcodekit/codeformat.py random MGC    # a mainnet code: -403 on regtest
+    python3 contrib/giftcodekit/codeformat.py mistype CODE  # one symbol off: -402
+    python3 contrib/giftcodekit/codeformat.py id CODE       # the id the node will name it by
+    python3 contrib/giftcodekit/codeformat.py self-test
 
 A code is 26 data symbols -- 2 format-version bits (0) followed by 128 secret
 bits, big-endian, in Crockford base32 ("0123456789ABCDEFGHJKMNPQRSTVWXYZ") --
@@ -225,6 +231,36 @@ def _self_test():
     assert code_id(REGTEST, secret) == "e5e7d45bae4fa457beb7471d728de4b8"
 
 
+def main(argv=None):
+    import argparse
+    parser = argparse.ArgumentParser(description="Gift codes for tests: of any network, mistyped, or their ids.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    make = sub.add_parser("random", help="a fresh code of a network (never issued by any node)")
+    make.add_argument("prefix", nargs="?", default=REGTEST, choices=PREFIXES)
+    wrong = sub.add_parser("mistype", help="the code with one symbol changed: its checksum fails")
+    wrong.add_argument("code")
+    wrong.add_argument("--position", type=int, default=5, help="which of the 32 symbols (default 5)")
+    ident = sub.add_parser("id", help="the code's id, 32 hex digits")
+    ident.add_argument("code")
+    sub.add_parser("self-test", help="check this encoder against a pinned vector")
+    args = parser.parse_args(argv)
+    if args.command == "mistype" and not 0 <= args.position < DATA_SYMBOLS + CHECKSUM_SYMBOLS:
+        parser.error("--position is one of the 32 symbols: 0 to 31")
+    try:
+        if args.command == "random":
+            print(random_code(args.prefix))
+        elif args.command == "mistype":
+            parse_code(args.code)
+            print(substitute(args.code, args.position))
+        elif args.command == "id":
+            print(id_of(args.code))
+        else:
+            _self_test()
+            print("codeformat self-test passed")
+    except (MalformedCode, BadChecksum) as e:
+        parser.exit(2, "codeformat: %s\n" % e)
+    return 0
+
+
 if __name__ == "__main__":
-    _self_test()
-    print("giftcode_format self-test passed")
+    main()
