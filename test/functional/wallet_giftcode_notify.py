@@ -86,6 +86,8 @@ class NotifyTest(GiftCodeTestFramework):
         node.mine(101, wallet="miner")
         miner.sendtoaddress(issuer.getnewaddress(), 10)
         node.mine(1, wallet="miner")
+        # The issuer counts the coin once it has processed that block.
+        node.sync_callbacks()
         secrets = []
 
         self.log.info("solvency: nothing owed, 10 spendable")
