@@ -230,14 +230,7 @@ Result<Amount> ParseAmount(const UniValue& value)
     return satoshis;
 }
 
-UniValue AmountToValue(Amount amount)
-{
-    const bool negative = amount < 0;
-    const uint64_t abs = negative ? uint64_t(-(amount + 1)) + 1 : uint64_t(amount);
-    std::string frac = std::to_string(abs % uint64_t(COIN));
-    frac.insert(0, 8 - frac.size(), '0');
-    return UniValue(UniValue::VNUM, (negative ? "-" : "") + std::to_string(abs / uint64_t(COIN)) + "." + frac);
-}
+UniValue AmountToValue(Amount amount) { return UniValue(UniValue::VNUM, FormatAmount(amount)); }
 
 RpcReply CreateGiftCodeRpc(Ledger& ledger, const UniValue& params)
 {
