@@ -413,12 +413,15 @@ ConsistencyReport Ledger::CheckConsistency()
 }
 
 Result<std::vector<IssuedCode>> Ledger::Create(Amount amount, size_t count, const std::string& label,
-                                               int64_t expires_at)
+                                               int64_t expires_at, Solvency* solvency)
 {
     Result<std::vector<IssuedCode>> created = CreateCodes(amount, count, label, expires_at);
     // New codes are new liability: the operator hears at once if the
     // wallet cannot cover it.
-    if (created.ok()) (void)CheckSolvency();
+    if (created.ok()) {
+        Solvency after = CheckSolvency(/*tell_insolvent=*/true);
+        if (solvency) *solvency = std::move(after);
+    }
     return created;
 }
 
@@ -1468,7 +1471,7 @@ Event SolvencyEvent(const Solvency& solvency)
 
 } // namespace
 
-Solvency Ledger::CheckSolvency()
+Solvency Ledger::CheckSolvency(bool tell_insolvent)
 {
     Solvency solvency;
     const Result<Amount> spendable = m_ports.payer.SpendableBalance();
@@ -1497,7 +1500,9 @@ Solvency Ledger::CheckSolvency()
         }
         const bool was_solvent = m_solvent.value_or(true);
         m_solvent = solvency.solvent;
-        if (was_solvent != solvency.solvent) Emit(SolvencyEvent(solvency));
+        if (was_solvent != solvency.solvent || (tell_insolvent && !solvency.solvent)) {
+            Emit(SolvencyEvent(solvency));
+        }
     }
     return solvency;
 }

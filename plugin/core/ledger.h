@@ -294,10 +294,14 @@ public:
 
     //! Creates `count` codes of `amount` in one durable batch. expires_at is
     //! unix seconds, 0 for never, else in the future. Fails with
-    //! kInvalidAmount, kInvalidParameter or kStoreFailure; then nothing is
-    //! created.
+    //! kInvalidAmount, kInvalidParameter, kWalletLocked, kWalletUnsupported
+    //! (a wallet that cannot sign), kPaymentFailed or kStoreFailure; then
+    //! nothing is created. After creating, checks solvency (into `solvency`
+    //! when given) and tells kInsolvent whenever the codes outstanding now
+    //! exceed what the wallet can spend, not only when that starts: a code
+    //! reserves no funds, so each issue past the balance is told.
     [[nodiscard]] Result<std::vector<IssuedCode>> Create(Amount amount, size_t count, const std::string& label,
-                                                        int64_t expires_at);
+                                                        int64_t expires_at, Solvency* solvency = nullptr);
 
     //! A code by its text or by its id (32 hex digits).
     [[nodiscard]] Result<CodeView> Get(const std::string& code_or_id);
@@ -340,9 +344,11 @@ public:
     //! Compares the outstanding codes with what the wallet can spend now.
     //! Tells the notifier when the wallet becomes unable to pay them all
     //! (kInsolvent) and when it is able again (kSolvent); the first check
-    //! tells only the former. The host calls it after each connected block;
-    //! Create and Info call it too. Called holding no ledger lock.
-    Solvency CheckSolvency() GC_LOCKS_EXCLUDED(m_mutex);
+    //! tells only the former; with `tell_insolvent`, kInsolvent is told
+    //! whenever the wallet cannot pay them all. The host calls it after each
+    //! connected block; Create and Info call it too. Called holding no
+    //! ledger lock.
+    Solvency CheckSolvency(bool tell_insolvent = false) GC_LOCKS_EXCLUDED(m_mutex);
     //! The last consistency check (Info() has it too, with everything else).
     ConsistencyReport Consistency();
 

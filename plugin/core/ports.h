@@ -211,11 +211,12 @@ public:
     //! chain (FindPayments). A key is derived from the wallet's HD seed and
     //! the code id where the wallet has a seed; nothing on the chain links
     //! it to the code or to other keys. `keys` gets one opaque name per
-    //! code (at most MAX_PAYMENT_KEY bytes), empty for a wallet that holds
-    //! no private keys (it cannot pay). `attempt` picks another key for
-    //! the same code (0 first): the ledger asks again for a code whose
-    //! key's tag another code has. Called under the ledger's write lock.
-    //! Fails with kWalletLocked or kStoreFailure.
+    //! code (at most MAX_PAYMENT_KEY bytes); codes of an earlier version
+    //! have none. `attempt` picks another key for the same code (0 first):
+    //! the ledger asks again for a code whose key's tag another code has.
+    //! Called under the ledger's write lock. Fails with kWalletLocked,
+    //! kWalletUnsupported (a wallet that cannot sign: its codes could never
+    //! be paid, so none is created) or kStoreFailure.
     virtual Status NewPaymentKeys(const std::vector<CodeId>& codes, uint32_t attempt,
                                   std::vector<std::string>& keys) = 0;
     //! The wallet's own payments (they spend its coins) of `watch`'s codes:

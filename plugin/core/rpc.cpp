@@ -4,6 +4,7 @@
 
 #include "sha256.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <limits>
 
@@ -255,7 +256,9 @@ RpcReply CreateGiftCodeRpc(Ledger& ledger, const UniValue& params)
         if (!e.ok()) return Error(e.status());
         expires_at = e.value();
     }
-    Result<std::vector<IssuedCode>> issued = ledger.Create(amount.value(), size_t(count), label, expires_at);
+    Solvency solvency;
+    Result<std::vector<IssuedCode>> issued =
+        ledger.Create(amount.value(), size_t(count), label, expires_at, &solvency);
     if (!issued.ok()) return Error(issued.status());
     UniValue codes(UniValue::VARR);
     for (IssuedCode& c : issued.value()) {
@@ -273,6 +276,21 @@ RpcReply CreateGiftCodeRpc(Ledger& ledger, const UniValue& params)
     out.pushKV("label", UniValue(label));
     out.pushKV("expires_at", expires_at ? UniValue(expires_at) : UniValue());
     out.pushKV("codes", codes);
+    // A code reserves no funds: say so when the promises now outrun the
+    // wallet, while the issuer can still fund it or cancel.
+    out.pushKV("outstanding_liability", AmountToValue(solvency.liability));
+    out.pushKV("spendable", solvency.checked ? AmountToValue(solvency.spendable) : UniValue());
+    out.pushKV("solvent", solvency.checked ? UniValue(solvency.solvent) : UniValue());
+    if (!solvency.checked) {
+        out.pushKV("warning", UniValue("The codes were created, but the wallet's spendable balance could not be read (" +
+                                       solvency.error + "): check getgiftcodeinfo's solvency"));
+    } else if (!solvency.solvent) {
+        out.pushKV("warning", UniValue("The wallet's outstanding codes are worth " + FormatAmount(solvency.liability) +
+                                       " MONA, more than the " + FormatAmount(solvency.spendable) +
+                                       " MONA it can spend now. A code reserves no funds: fund the wallet by " +
+                                       FormatAmount(solvency.shortfall) + " MONA or more (plus fees) before "
+                                       "the codes are redeemed, or cancel some"));
+    }
     return Reply(out);
 }
 
@@ -486,15 +504,91 @@ RpcReply GetGiftCodeInfoRpc(Ledger& ledger, const UniValue& params)
     return Reply(out);
 }
 
+const std::vector<RpcErrorDoc>& RpcErrorDocs()
+{
+    static const std::vector<RpcErrorDoc> docs = {
+        {RPC_GIFTCODE_MALFORMED, "not a gift code: wrong length, characters or prefix"},
+        {RPC_GIFTCODE_BAD_CHECKSUM, "a character is mistyped: the checksum does not match"},
+        {RPC_GIFTCODE_WRONG_NETWORK, "a code of another network (MGC main, TGC test, RGC regtest)"},
+        {RPC_GIFTCODE_UNKNOWN, "no such code in this wallet"},
+        {RPC_GIFTCODE_ALREADY_REDEEMED, "the code was already redeemed (by redeemgiftcode: to another address)"},
+        {RPC_GIFTCODE_CANCELLED, "the code was cancelled"},
+        {RPC_GIFTCODE_EXPIRED, "the code has expired"},
+        {RPC_NODE_INVALID_ADDRESS_OR_KEY, "not an address of this network"},
+        {RPC_NODE_TYPE_ERROR, "amount: not positive, below 0.00000546, over the money range, or more than 8 decimals"},
+        {RPC_NODE_INVALID_PARAMETER, "an argument of the wrong type or out of range"},
+        {RPC_NODE_WALLET_INSUFFICIENT_FUNDS, "the wallet does not hold the amount plus the fee"},
+        {RPC_GIFTCODE_FUNDS_PENDING, "the wallet holds enough, in coins it cannot spend yet (unconfirmed, immature, "
+                                     "locked): retry after a block"},
+        {RPC_NODE_IN_INITIAL_DOWNLOAD, "the node or the wallet is catching up with the chain, or payments wait "
+                                       "-giftcodestartdelay after loading: retry later"},
+        {RPC_NODE_WALLET_UNLOCK_NEEDED, "the wallet is locked: walletpassphrase first"},
+        {RPC_NODE_WALLET_ERROR, "the wallet cannot sign (private keys disabled), or could not build what was asked "
+                                "(the message says why); nothing changed"},
+        {RPC_NODE_DATABASE_ERROR, "the wallet database refused the write (a full or failing disk); nothing changed: "
+                                  "retry"},
+    };
+    return docs;
+}
+
+const std::vector<RpcErrorDoc>& RpcCommonErrorDocs()
+{
+    static const std::vector<RpcErrorDoc> docs = {
+        {-1, "wrong number of arguments: the message is this help"},
+        {-18, "wallet not found, not loaded, or being loaded or unloaded"},
+        {-19, "wallet not specified: several are loaded (use /wallet/NAME or -rpcwallet)"},
+        {-28, "the node is starting: retry"},
+        {RPC_NODE_DESERIALIZATION_ERROR, "the wallet's gift-code ledger did not open: a record cannot be read"},
+        {RPC_NODE_DATABASE_ERROR, "the wallet's gift-code ledger did not open: the database failed"},
+    };
+    return docs;
+}
+
+namespace {
+
+std::string ErrorLine(const RpcErrorDoc& doc)
+{
+    std::string code = std::to_string(doc.code);
+    code.insert(0, code.size() < 4 ? 4 - code.size() : 0, ' ');
+    return "  " + code + "  " + doc.meaning + "\n";
+}
+
+} // namespace
+
+std::string RpcErrorsHelp(const RpcMethod& method)
+{
+    std::string out = "\nErrors:\n";
+    for (const RpcErrorDoc& doc : RpcErrorDocs()) {
+        if (std::find(method.errors.begin(), method.errors.end(), doc.code) != method.errors.end()) {
+            out += ErrorLine(doc);
+        }
+    }
+    out += "And, as every gift-code RPC:\n";
+    for (const RpcErrorDoc& doc : RpcCommonErrorDocs()) out += ErrorLine(doc);
+    return out;
+}
+
 const std::vector<RpcMethod>& RpcMethods()
 {
+    // What each body can return: its argument checks, and the failures of
+    // the ledger operation and of the ports it calls.
     static const std::vector<RpcMethod> methods = {
-        {"creategiftcode", CreateGiftCodeRpc, {"amount", "count", "label", "expires_at"}},
-        {"getgiftcode", GetGiftCodeRpc, {"code_or_id"}},
-        {"listgiftcodes", ListGiftCodesRpc, {"state", "label", "skip", "count"}},
-        {"redeemgiftcode", RedeemGiftCodeRpc, {"code", "address"}},
-        {"cancelgiftcode", CancelGiftCodeRpc, {"code_or_id"}},
-        {"getgiftcodeinfo", GetGiftCodeInfoRpc, {}},
+        {"creategiftcode", CreateGiftCodeRpc, {"amount", "count", "label", "expires_at"},
+         {RPC_NODE_TYPE_ERROR, RPC_NODE_INVALID_PARAMETER, RPC_NODE_WALLET_UNLOCK_NEEDED, RPC_NODE_WALLET_ERROR,
+          RPC_NODE_DATABASE_ERROR}},
+        {"getgiftcode", GetGiftCodeRpc, {"code_or_id"},
+         {RPC_GIFTCODE_MALFORMED, RPC_GIFTCODE_BAD_CHECKSUM, RPC_GIFTCODE_WRONG_NETWORK, RPC_GIFTCODE_UNKNOWN,
+          RPC_NODE_INVALID_PARAMETER}},
+        {"listgiftcodes", ListGiftCodesRpc, {"state", "label", "skip", "count"}, {RPC_NODE_INVALID_PARAMETER}},
+        {"redeemgiftcode", RedeemGiftCodeRpc, {"code", "address"},
+         {RPC_GIFTCODE_MALFORMED, RPC_GIFTCODE_BAD_CHECKSUM, RPC_GIFTCODE_WRONG_NETWORK, RPC_GIFTCODE_UNKNOWN,
+          RPC_GIFTCODE_ALREADY_REDEEMED, RPC_GIFTCODE_CANCELLED, RPC_GIFTCODE_EXPIRED, RPC_NODE_INVALID_ADDRESS_OR_KEY,
+          RPC_NODE_WALLET_INSUFFICIENT_FUNDS, RPC_GIFTCODE_FUNDS_PENDING, RPC_NODE_IN_INITIAL_DOWNLOAD,
+          RPC_NODE_WALLET_UNLOCK_NEEDED, RPC_NODE_WALLET_ERROR, RPC_NODE_DATABASE_ERROR}},
+        {"cancelgiftcode", CancelGiftCodeRpc, {"code_or_id"},
+         {RPC_GIFTCODE_MALFORMED, RPC_GIFTCODE_BAD_CHECKSUM, RPC_GIFTCODE_WRONG_NETWORK, RPC_GIFTCODE_UNKNOWN,
+          RPC_GIFTCODE_ALREADY_REDEEMED, RPC_GIFTCODE_CANCELLED, RPC_NODE_INVALID_PARAMETER, RPC_NODE_DATABASE_ERROR}},
+        {"getgiftcodeinfo", GetGiftCodeInfoRpc, {}, {}},
     };
     return methods;
 }

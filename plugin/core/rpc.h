@@ -62,15 +62,39 @@ struct RpcReply {
 
 using RpcBody = RpcReply (*)(Ledger& ledger, const UniValue& params);
 
+//! One JSON-RPC error a gift-code RPC can return, as its help and
+//! doc/integration.md describe it.
+struct RpcErrorDoc {
+    int code;
+    const char* meaning;
+};
+
+//! Every error the gift-code RPCs return themselves, in the order help
+//! lists them. The one table help text is generated from.
+const std::vector<RpcErrorDoc>& RpcErrorDocs();
+
+//! The errors every gift-code RPC can return besides its own, from the
+//! node's request handling and the wallet's state: wrong number of
+//! arguments, wallet not found or not specified, node starting, and the
+//! ledger that did not open (-22 or -20, RpcErrorCodeFor).
+const std::vector<RpcErrorDoc>& RpcCommonErrorDocs();
+
 //! One gift-code RPC: its name, positional argument names (for named
-//! parameters) and body. The host iterates this table to register them.
+//! parameters), body and the errors it can return itself (codes of
+//! RpcErrorDocs, in that order). The host iterates this table to register
+//! them; the unit tests check that no body returns an error not listed.
 struct RpcMethod {
     const char* name;
     RpcBody body;
     std::vector<std::string> arg_names;
+    std::vector<int> errors;
 };
 
 const std::vector<RpcMethod>& RpcMethods();
+
+//! The "Errors:" section of a method's help: its own errors, one a line,
+//! then those every gift-code RPC can return.
+std::string RpcErrorsHelp(const RpcMethod& method);
 
 RpcReply CreateGiftCodeRpc(Ledger& ledger, const UniValue& params);
 RpcReply GetGiftCodeRpc(Ledger& ledger, const UniValue& params);

@@ -7,6 +7,7 @@
 
 #include "../core/rpc.h"
 
+#include <chainparamsbase.h>
 #include <interfaces/chain.h>
 #include <interfaces/handler.h>
 #include <rpc/server.h>
@@ -58,24 +59,39 @@ std::vector<Res> CodeFields()
     };
 }
 
-const std::string ERRORS_NOTE =
-    "\nErrors: -401 malformed code, -402 checksum mismatch (mistyped), -403 code of another network,\n"
-    "-404 unknown code, -405 already redeemed, -406 cancelled, -407 expired, -5 invalid address,\n"
-    "-3 invalid amount, -8 invalid parameter, -6 insufficient funds, -408 funds not spendable yet\n"
-    "(unconfirmed, immature or locked: retry later), -10 node still catching up (retry later),\n"
-    "-13 wallet locked, -4 wallet cannot pay, -20 database error (nothing changed),\n"
-    "-22 a stored gift-code record cannot be read.\n";
+//! The method's "Errors:" section, from the core's one table.
+std::string ErrorsNote(const char* name)
+{
+    for (const RpcMethod& method : RpcMethods()) {
+        if (method.name == std::string(name)) return RpcErrorsHelp(method);
+    }
+    assert(!"a help text for a method the core does not have");
+    return "";
+}
+
+//! A curl example on this network's default RPC port (the node's own
+//! HelpExampleRpc names Bitcoin's 8332).
+std::string ExampleRpc(const std::string& method, const std::string& args)
+{
+    return "> curl --user myusername --data-binary '{\"jsonrpc\": \"1.0\", \"id\": \"curltest\", \"method\": \"" +
+           method + "\", \"params\": [" + args + "]}' -H 'content-type: text/plain;' http://127.0.0.1:" +
+           std::to_string(BaseParams().RPCPort()) + "/wallet/issuer\n";
+}
 
 RPCHelpMan CreateHelp()
 {
     return RPCHelpMan{"creategiftcode",
         "\nIssue gift codes worth a fixed amount each, redeemable once with redeemgiftcode.\n"
         "All codes of a call are created in one durable database commit, or none is.\n"
-        "The codes are shown only in this reply: the wallet stores only their hashes.\n" + ERRORS_NOTE,
+        "The codes are shown only in this reply: the wallet stores only their hashes.\n"
+        "A code reserves no funds: the wallet pays each redemption from what it can spend then. The reply\n"
+        "says whether the wallet could pay every outstanding code now, and warns (in the log too) when not.\n"
+        "A wallet that cannot sign (private keys disabled) is refused: its codes could never be paid.\n" +
+            ErrorsNote("creategiftcode"),
         {
             {"amount", Arg::Type::AMOUNT, Arg::Optional::NO, "The amount in " + CURRENCY_UNIT + " per code; at least 0.00000546"},
             {"count", Arg::Type::NUM, /* default */ "1", "How many codes, 1 to 10000"},
-            {"label", Arg::Type::STR, /* default */ "\"\"", "A label for listings, up to 256 bytes, no NUL character"},
+            {"label", Arg::Type::STR, /* default */ "\"\"", "A label for listings, up to 256 bytes, no NUL character; null for the default"},
             {"expires_at", Arg::Type::NUM, /* default */ "0", "Unix time from which the codes cannot be redeemed; 0 for never"},
         },
         RPCResult{Res::Type::OBJ, "", "", {
@@ -90,11 +106,16 @@ RPCHelpMan CreateHelp()
                     {Res::Type::STR, "uri", "The code as a URI for QR codes"},
                 }},
             }},
+            {Res::Type::STR_AMOUNT, "outstanding_liability", "Sum of the wallet's issued, unexpired codes, these included"},
+            {Res::Type::STR_AMOUNT, "spendable", "What the wallet can spend now (as getgiftcodeinfo's solvency); null if it could not be read"},
+            {Res::Type::BOOL, "solvent", "outstanding_liability <= spendable (fees not counted); null if not known"},
+            {Res::Type::STR, "warning", /* optional */ true, "When not solvent, or not known: what to do. Logged, and told to -giftcodenotify as an insolvent event"},
         }},
         RPCExamples{
             HelpExampleCli("creategiftcode", "1.5") +
             HelpExampleCli("creategiftcode", "0.1 100 \"campaign\"") +
-            HelpExampleRpc("creategiftcode", "0.1, 100, \"campaign\", 1893456000")
+            HelpExampleCli("creategiftcode", "0.5 3 null 1893456000") +
+            ExampleRpc("creategiftcode", "0.1, 100, \"campaign\", 1893456000")
         },
     };
 }
@@ -102,14 +123,14 @@ RPCHelpMan CreateHelp()
 RPCHelpMan GetHelp()
 {
     return RPCHelpMan{"getgiftcode",
-        "\nShow the state of one gift code, by its text or by its id.\n" + ERRORS_NOTE,
+        "\nShow the state of one gift code, by its text or by its id.\n" + ErrorsNote("getgiftcode"),
         {
             {"code_or_id", Arg::Type::STR, Arg::Optional::NO, "The gift code, or its id (32 hex digits)"},
         },
         RPCResult{Res::Type::OBJ, "", "", CodeFields()},
         RPCExamples{
             HelpExampleCli("getgiftcode", EXAMPLE_CODE) +
-            HelpExampleRpc("getgiftcode", EXAMPLE_ID)
+            ExampleRpc("getgiftcode", EXAMPLE_ID)
         },
     };
 }
@@ -125,10 +146,10 @@ RPCResult StateTotalHelp(const std::string& state)
 RPCHelpMan ListHelp()
 {
     return RPCHelpMan{"listgiftcodes",
-        "\nList gift codes, oldest first, filtered and paged. Shows ids, never the codes.\n" + ERRORS_NOTE,
+        "\nList gift codes, oldest first, filtered and paged. Shows ids, never the codes.\n" + ErrorsNote("listgiftcodes"),
         {
-            {"state", Arg::Type::STR, /* default */ "\"\"", "issued, redeemed, cancelled, expired, or \"\" for all"},
-            {"label", Arg::Type::STR, Arg::Optional::OMITTED_NAMED_ARG, "Only codes with exactly this label"},
+            {"state", Arg::Type::STR, /* default */ "\"\"", "issued, redeemed, cancelled, expired, or \"\" or null for all"},
+            {"label", Arg::Type::STR, Arg::Optional::OMITTED_NAMED_ARG, "Only codes with exactly this label; null for all"},
             {"skip", Arg::Type::NUM, /* default */ "0", "How many matching codes to skip"},
             {"count", Arg::Type::NUM, /* default */ "100", "How many to return, 1 to 10000"},
         },
@@ -149,7 +170,8 @@ RPCHelpMan ListHelp()
         RPCExamples{
             HelpExampleCli("listgiftcodes", "") +
             HelpExampleCli("listgiftcodes", "issued \"campaign\" 0 50") +
-            HelpExampleRpc("listgiftcodes", "\"redeemed\", null, 100, 100")
+            HelpExampleCli("listgiftcodes", "redeemed null 0 10") +
+            ExampleRpc("listgiftcodes", "\"redeemed\", null, 100, 100")
         },
     };
 }
@@ -162,7 +184,7 @@ RPCHelpMan RedeemHelp()
         "before the payment is broadcast. Redemptions that arrive while a payment is being made\n"
         "are paid together by the next one, one output each (-giftcodemaxbatch). Calling again\n"
         "with the same code and address returns the same txid and vout with \"replay\": true and\n"
-        "sends nothing; another address gets -405.\n" + ERRORS_NOTE,
+        "sends nothing; another address gets -405.\n" + ErrorsNote("redeemgiftcode"),
         {
             {"code", Arg::Type::STR, Arg::Optional::NO, "The gift code"},
             {"address", Arg::Type::STR, Arg::Optional::NO, "The address to pay"},
@@ -182,7 +204,7 @@ RPCHelpMan RedeemHelp()
         }},
         RPCExamples{
             HelpExampleCli("redeemgiftcode", EXAMPLE_CODE + " " + EXAMPLE_ADDRESS) +
-            HelpExampleRpc("redeemgiftcode", EXAMPLE_CODE + ", " + EXAMPLE_ADDRESS)
+            ExampleRpc("redeemgiftcode", EXAMPLE_CODE + ", " + EXAMPLE_ADDRESS)
         },
     };
 }
@@ -190,14 +212,14 @@ RPCHelpMan RedeemHelp()
 RPCHelpMan CancelHelp()
 {
     return RPCHelpMan{"cancelgiftcode",
-        "\nMake an issued (or expired) gift code unredeemable, durably.\n" + ERRORS_NOTE,
+        "\nMake an issued (or expired) gift code unredeemable, durably.\n" + ErrorsNote("cancelgiftcode"),
         {
             {"code_or_id", Arg::Type::STR, Arg::Optional::NO, "The gift code, or its id"},
         },
         RPCResult{Res::Type::OBJ, "", "", CodeFields()},
         RPCExamples{
             HelpExampleCli("cancelgiftcode", EXAMPLE_ID) +
-            HelpExampleRpc("cancelgiftcode", EXAMPLE_ID)
+            ExampleRpc("cancelgiftcode", EXAMPLE_ID)
         },
     };
 }
@@ -205,7 +227,7 @@ RPCHelpMan CancelHelp()
 RPCHelpMan InfoHelp()
 {
     return RPCHelpMan{"getgiftcodeinfo",
-        "\nSummary of this wallet's gift codes, and the health of their ledger.\n",
+        "\nSummary of this wallet's gift codes, and the health of their ledger.\n" + ErrorsNote("getgiftcodeinfo"),
         {},
         RPCResult{Res::Type::OBJ, "", "", {
             {Res::Type::STR, "build_id", "Hash of the gift-code module sources this node was built from"},
@@ -291,7 +313,7 @@ RPCHelpMan InfoHelp()
             {Res::Type::NUM, "payments_start_in", "Seconds before this wallet makes new payments after being loaded (-giftcodestartdelay); 0 once it does"},
             {Res::Type::BOOL, "payments_wait_for_block", "Whether new payments wait for the next block: the wallet was restored from a backup, or loaded without its state file, with codes unpaid"},
         }},
-        RPCExamples{HelpExampleCli("getgiftcodeinfo", "") + HelpExampleRpc("getgiftcodeinfo", "")},
+        RPCExamples{HelpExampleCli("getgiftcodeinfo", "") + ExampleRpc("getgiftcodeinfo", "")},
     };
 }
 
@@ -319,7 +341,7 @@ UniValue Handle(const JSONRPCRequest& request, const RpcMethod& method, const Ho
     host.help().Check(request);
 
     std::shared_ptr<WalletGiftCodes> state = FindWalletGiftCodes(pwallet);
-    if (!state) throw JSONRPCError(RPC_WALLET_ERROR, "Gift codes are not available for this wallet");
+    if (!state) throw JSONRPCError(RPC_WALLET_NOT_FOUND, "The wallet is being loaded or unloaded; retry");
     if (!state->ledger) {
         throw JSONRPCError(RpcErrorCodeFor(state->error_code),
                            "The gift-code ledger of this wallet did not open: " + state->error);

@@ -560,8 +560,10 @@ public:
         try {
             LegacyScriptPubKeyMan* keys = m_wallet.GetLegacyScriptPubKeyMan();
             if (m_wallet.IsWalletFlagSet(WALLET_FLAG_DISABLE_PRIVATE_KEYS) || !keys) {
-                names.assign(codes.size(), "");  // it cannot pay; there is no change to recognise
-                return Status::Ok();
+                // Its codes could only ever fail to be paid.
+                return Status(StatusCode::kWalletUnsupported,
+                              "This wallet cannot sign (private keys are disabled): a code it issued could never be "
+                              "paid. Issue codes from a wallet that holds its keys");
             }
             LOCK(m_wallet.cs_wallet);
             if (m_wallet.IsLocked()) {

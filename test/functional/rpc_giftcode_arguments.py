@@ -12,9 +12,13 @@ did, naming every failed section):
    with -8; numbers out of range ("9999999999999999999", 2^63, 2^64,
    negative, fractional) are refused with -8 as numbers and
    as strings, and the node keeps answering.
-3. cli: monacoin-cli passes count, skip and expires_at as JSON numbers:
-   `listgiftcodes "" null 0 5`, `listgiftcodes "" LABEL 1 2`,
-   `creategiftcode 0.01 3 "x" 0` and an expiry given as a number work.
+3. cli: every argument form doc/rpc.md documents, through monacoin-cli:
+   numbers bare, strings bare, `null` to skip a string argument
+   (`listgiftcodes redeemed null 0 10` lists every redeemed code, not those
+   labelled "null"), codes in any case and grouping, ids; the same with
+   -named (`label=null` too); text that looks like JSON (`Null`, `true`,
+   `[1]`) stays a label; and every `monacoin-cli` example in each RPC's
+   help, with its placeholder code, id and address replaced by real ones.
 4. label: a label containing a NUL byte is refused with -8 and creates
    nothing.
 5. order: listgiftcodes returns codes in creation order, even when every
@@ -30,11 +34,14 @@ did, naming every failed section):
 
 import json
 import os
+import re
+import shlex
 import threading
 import time
 import traceback
 from decimal import Decimal
 
+from test_framework.chain import mature_coinbases
 from test_framework.giftcode import ERR_CORRUPTION, ERR_EXPIRED, ERR_INVALID_PARAMETER, corrupt_giftcode_record
 from test_framework.test_framework import GiftCodeTestFramework
 from test_framework.util import assert_equal, assert_raises_rpc_error, assert_true
@@ -63,8 +70,8 @@ class ArgumentsTest(GiftCodeTestFramework):
         for name in ("miner", "issuer", "payee"):
             node.rpc("createwallet", name)
         self.issuer, self.payee = node.wallet("issuer"), node.wallet("payee")
-        self.log.info("leave initial block download: mine a block")
-        node.mine(1, wallet="miner")
+        self.log.info("leave initial block download, and fund the issuer: mine two coinbases to maturity")
+        mature_coinbases(node, "issuer", 2)
 
         self.section("corruption", self.check_corruption)
         self.section("numbers", self.check_numbers)
@@ -143,24 +150,85 @@ class ArgumentsTest(GiftCodeTestFramework):
 
     # -- 3 ------------------------------------------------------------------
     def check_cli(self):
-        node = self.node
+        node, issuer = self.node, self.issuer
         if not node.cli_binary:
             raise SkipSection("no monacoin-cli given")
 
         def cli(*args):
             return json.loads(node.cli(*args, wallet="issuer"), parse_float=Decimal)
 
+        self.log.info("numbers, strings and null, by position")
         made = cli("creategiftcode", "0.01", "3", "x", "0")
         assert_equal((made["count"], made["label"], made["expires_at"], len(made["codes"])), (3, "x", None, 3))
         future = int(time.time()) + 10 ** 6
         dated = cli("creategiftcode", "0.01", "1", "y", str(future))
         assert_equal(dated["expires_at"], future)
+        skipped = cli("creategiftcode", "0.01", "null", "null", str(future))
+        assert_equal((skipped["count"], skipped["label"], skipped["expires_at"]), (1, "", future))
+        assert_equal(cli("creategiftcode", "0.02")["count"], 1)
+        issuer.redeemgiftcode(made["codes"][0]["code"], self.payee.getnewaddress())
+        everything = issuer.listgiftcodes("", None, 0, 10000)["total"]
+        redeemed = issuer.listgiftcodes("redeemed", None, 0, 10000)["total"]
         page = cli("listgiftcodes", "", "null", "0", "5")
-        assert_equal(page["skip"], 0)
-        assert_true(len(page["codes"]) <= 5, "at most 5 codes")
+        assert_equal((page["total"], page["skip"], len(page["codes"])), (everything, 0, 5))
+        page = cli("listgiftcodes", "redeemed", "null", "0", "10")
+        assert_equal(page["total"], redeemed, "a positional null label filters nothing")
+        assert_true(redeemed >= 1, "a redeemed code to list")
+        assert_equal(cli("listgiftcodes", "null", "null")["total"], everything)
+        assert_equal(cli("listgiftcodes", "null", "x")["total"], 3)
         page = cli("listgiftcodes", "", "x", "1", "2")
         assert_equal([c["id"] for c in page["codes"]], [c["id"] for c in made["codes"][1:3]])
         assert_equal((page["total"], page["skip"]), (3, 1))
+        assert_equal(cli("listgiftcodes", "issued", "x")["total"], 2)
+        assert_equal(cli("listgiftcodes")["total"], everything)
+        code, ident = made["codes"][1]["code"], made["codes"][1]["id"]
+        assert_equal(cli("getgiftcode", code)["id"], ident)
+        assert_equal(cli("getgiftcode", ident)["id"], ident)
+        assert_equal(cli("getgiftcode", code.lower().replace("-", " "))["id"], ident)
+        paid = cli("redeemgiftcode", code, self.payee.getnewaddress())
+        assert_equal(paid["id"], ident)
+        assert_equal(cli("cancelgiftcode", made["codes"][2]["id"])["state"], "cancelled")
+        assert_true("counts" in cli("getgiftcodeinfo"))
+
+        self.log.info("the same by name (-named), null included")
+
+        def named(*args):
+            return json.loads(node.cli("-named", *args, wallet="issuer"), parse_float=Decimal)
+
+        n = named("creategiftcode", "amount=0.01", "count=2", "label=named", "expires_at=%d" % future)
+        assert_equal((n["count"], n["label"], n["expires_at"]), (2, "named", future))
+        n0 = named("creategiftcode", "amount=0.01", "label=null", "expires_at=null")
+        assert_equal((n0["count"], n0["label"], n0["expires_at"]), (1, "", None))
+        assert_equal(named("listgiftcodes", "label=named")["total"], 2)
+        assert_equal(named("listgiftcodes", "state=null", "label=null", "count=5")["total"], everything + 3)
+        assert_equal(named("listgiftcodes", "state=issued", "label=named", "skip=1", "count=1")["skip"], 1)
+        assert_equal(named("getgiftcode", "code_or_id=" + n["codes"][0]["id"])["label"], "named")
+        assert_equal(named("redeemgiftcode", "code=" + n["codes"][0]["code"],
+                           "address=" + self.payee.getnewaddress())["id"], n["codes"][0]["id"])
+        assert_equal(named("cancelgiftcode", "code_or_id=" + n["codes"][1]["id"])["state"], "cancelled")
+
+        self.log.info("other text stays text: a label that merely looks like JSON is a label")
+        for label in ("Null", "true", "[1]", "12", "{}"):
+            made_label = cli("creategiftcode", "0.01", "1", label)
+            assert_equal(made_label["label"], label)
+            assert_equal(cli("listgiftcodes", "", label)["total"], 1, "label %r" % label)
+
+        self.log.info("every monacoin-cli example of every RPC's help runs")
+        examples = 0
+        for method in ("creategiftcode", "getgiftcode", "listgiftcodes", "redeemgiftcode", "cancelgiftcode",
+                       "getgiftcodeinfo"):
+            for line in node.rpc("help", method).splitlines():
+                if not line.startswith("> monacoin-cli "):
+                    continue
+                fresh = issuer.creategiftcode(Decimal("0.01"), 1, "example")["codes"][0]
+                args = shlex.split(line[len("> monacoin-cli "):])
+                args = [fresh["code"] if a.startswith("RGC-") else fresh["id"] if re.match(r"^[0-9a-f]{32}$", a)
+                        else self.payee.getnewaddress() if a.startswith("rmona1") else a for a in args]
+                result = cli(*args)
+                assert_true(isinstance(result, dict), "%s: an object" % line)
+                examples += 1
+        self.log.info("  %d examples ran", examples)
+        assert_true(examples >= 10, "the help has examples for every RPC")
 
     # -- 4 ------------------------------------------------------------------
     def check_label(self):

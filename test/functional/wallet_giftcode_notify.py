@@ -6,7 +6,8 @@ getgiftcodeinfo's solvency follows what the wallet can spend.
 The node runs the example command, contrib/giftcode-notify.sh, which appends
 one tab-separated line per event to a file. The issuing wallet is driven
 through every event:
-  insolvent    a code worth more than the wallet's one confirmed coin
+  insolvent    a code worth more than the wallet's one confirmed coin,
+               and again for a code issued while it lasts
                (getgiftcodeinfo: solvent false, the shortfall, the label
                not covered; a warning in the log)
   solvent      funds confirmed in the next block
@@ -98,8 +99,13 @@ class NotifyTest(GiftCodeTestFramework):
         self.log.info("insolvent: a 20 MONA code in a wallet that can spend 10, its label hostile to a shell")
         planted = os.path.join(node.datadir, "planted")
         label = "big $(touch %s) `touch %s` 'q' \u6625" % (planted, planted)
-        big = issuer.creategiftcode(20, 1, label)["codes"][0]
+        created = issuer.creategiftcode(20, 1, label)
+        big = created["codes"][0]
         secrets.append(big)
+        # A code reserves no funds: the call issues it, and says so.
+        assert_equal((created["outstanding_liability"], created["spendable"], created["solvent"]),
+                     (Decimal("20"), Decimal("10"), False))
+        assert_true("A code reserves no funds" in created["warning"], created["warning"])
         event = self.wait_for_event("insolvent")
         assert_true(event["reason"].endswith("cannot cover alone: big %%24(touch %s) %%60touch %s%%60 %%27q%%27 "
                                              "%%E6%%98%%A5" % (planted, planted)), event["reason"])
@@ -109,6 +115,13 @@ class NotifyTest(GiftCodeTestFramework):
         assert_equal(solvency["labels"], [{"label": label, "liability": Decimal("20"), "covered": False}])
         assert_true(node.debug_log_contains("gift codes: WARNING: outstanding codes are worth 20.00000000"),
                     "the log warns of the shortfall")
+        # Each further issue while it lasts is told again, and logged.
+        more = issuer.creategiftcode(1, 1, "more")
+        assert_equal((more["outstanding_liability"], more["solvent"]), (Decimal("21"), False))
+        wait_until(lambda: len([e for e in self.events() if e["event"] == "insolvent"]) == 2, 60,
+                   what="a second insolvent event")
+        assert_true(node.debug_log_contains("gift codes: WARNING: outstanding codes are worth 21.00000000"),
+                    "the log warns again")
 
         self.log.info("solvent: 15 more confirmed in the next block")
         miner.sendtoaddress(issuer.getnewaddress(), 15)
@@ -116,6 +129,10 @@ class NotifyTest(GiftCodeTestFramework):
         self.wait_for_event("solvent")
         assert_equal(issuer.getgiftcodeinfo()["solvency"]["solvent"], True)
         issuer.cancelgiftcode(big["id"])
+        issuer.cancelgiftcode(more["codes"][0]["id"])
+        covered = issuer.creategiftcode("0.5", 1, "covered")
+        assert_equal((covered["solvent"], "warning" in covered), (True, False))
+        issuer.cancelgiftcode(covered["codes"][0]["id"])
 
         self.log.info("redeemed: one line per committed redemption, with its txid")
         codes = issuer.creategiftcode("0.1", 8, "chain")["codes"]
@@ -198,12 +215,12 @@ class NotifyTest(GiftCodeTestFramework):
         self.log.info("every kind was told; each line is well-formed and holds no code")
         events = self.events()
         assert_equal(sorted({e["event"] for e in events}), sorted(KINDS))
-        # Told once each: the solvency verdict changed twice, no payment
-        # (their change unconfirmed) made it flap, and the two loads told no
-        # burial again (the consistency events of the second load come after
-        # its burial checks).
+        # The solvency verdict changed twice, and one more issue was told
+        # while it lasted; no payment (their change unconfirmed) made it
+        # flap, and the two loads told no burial again (the consistency
+        # events of the second load come after its burial checks).
         assert_equal([e["event"] for e in events if e["event"] in ("insolvent", "solvent")],
-                     ["insolvent", "solvent"])
+                     ["insolvent", "insolvent", "solvent"])
         buried = [e["code"] for e in events if e["event"] == "buried"]
         assert_equal(len(buried), len(set(buried)), "a load tells no burial again")
         for e in events:

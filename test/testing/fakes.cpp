@@ -233,6 +233,7 @@ Result<CommittedPayment> FakePayer::PayAndRecord(const std::vector<PaymentReques
             if (request.address == m_refused_address) return Status(StatusCode::kInvalidAddress, "Invalid address");
         }
     }
+    if (m_fail_payments) return Status(StatusCode::kPaymentFailed, "could not build the payment");
     if (const size_t most = m_max_codes; most > 0 && requests.size() > most) {
         return Status(StatusCode::kPaymentFailed, "transaction too large");
     }
@@ -494,13 +495,14 @@ Status FakePayer::ListTaggedPayments(std::vector<TaggedPayment>& payments)
 
 Status FakePayer::NewPaymentKeys(const std::vector<CodeId>& codes, uint32_t attempt, std::vector<std::string>& keys)
 {
+    if (m_unsupported) return Status(StatusCode::kWalletUnsupported, "wallet cannot sign");
     if (m_locked) return Status(StatusCode::kWalletLocked, "wallet is locked");
     if (m_fail_keys) return Status(StatusCode::kStoreFailure, "injected key failure");
     for (const CodeId& code : codes) {
         std::string key = "key:" + code.ToHex();
         if (attempt > 0) key += ":" + std::to_string(attempt);
         if (m_repeating_keys && attempt == 0) key = "key:repeated";
-        keys.push_back(m_unsupported ? "" : key);
+        keys.push_back(m_keyless ? "" : key);
     }
     if (m_broken_keys < 0 && !keys.empty()) keys.pop_back();
     if (m_broken_keys > 0 && !keys.empty()) keys.back().assign(MAX_PAYMENT_KEY + 1, 'k');

@@ -157,6 +157,8 @@ public:
     //! A PayAndRecord of more codes than this fails with kPaymentFailed
     //! (too large); 0 for no limit.
     void SetMaxCodesPerPayment(size_t most) { m_max_codes = most; }
+    //! PayAndRecord fails with kPaymentFailed (could not build) while set.
+    void FailPayments(bool fail) { m_fail_payments = fail; }
     //! PayAndRecord fails with kInvalidAddress while a request pays this
     //! address (the wallet cannot make its script); empty for none.
     void SetRefusedAddress(const std::string& address);
@@ -195,6 +197,9 @@ public:
     void SetBroadcastDelayMicros(int micros) { m_broadcast_delay_us = micros; }
     void SetLocked(bool locked) { m_locked = locked; }
     void SetUnsupported(bool unsupported) { m_unsupported = unsupported; }
+    //! While set, NewPaymentKeys gives empty keys, as codes made by an
+    //! earlier version have.
+    void SetKeyless(bool keyless) { m_keyless = keyless; }
     void SetCatchingUp(bool catching_up) { m_catching_up = catching_up; }
     //! This much of the balance is unconfirmed or locked: not spendable now.
     void SetPendingFunds(Amount pending) { m_pending = pending; }
@@ -241,6 +246,7 @@ private:
     std::atomic<int> m_broadcast_delay_us{0};
     std::atomic<bool> m_locked{false};
     std::atomic<bool> m_unsupported{false};
+    std::atomic<bool> m_keyless{false};
     std::atomic<bool> m_catching_up{false};
     std::atomic<int> m_fail_adoptions{0};
     std::atomic<bool> m_fail_restores{false};
@@ -251,6 +257,7 @@ private:
     std::atomic<bool> m_fail_balance{false};
     std::atomic<int> m_full_searches{0};
     std::atomic<size_t> m_max_codes{0};
+    std::atomic<bool> m_fail_payments{false};
     std::atomic<bool> m_repeating_keys{false};
     std::vector<size_t> m_payment_sizes;
     std::vector<int> m_broadcasts_before_payments;

@@ -111,17 +111,18 @@ BOOST_AUTO_TEST_CASE(codes_get_their_payment_keys_when_created)
     }
     node->payer.SetBrokenPaymentKeys(0);
     BOOST_CHECK_EQUAL(ledger->Info().counts[CodeState::kIssued], before);
-    // A wallet without private keys issues codes without one.
+    // A wallet that cannot sign issues nothing: its codes could never be paid.
     node->payer.SetUnsupported(true);
-    const std::vector<IssuedCode> keyless = Create(1);
-    BOOST_CHECK(View(keyless[0]).record.payment_key.empty());
+    BOOST_CHECK(ledger->Create(COIN, 2, "", 0).status().code() == StatusCode::kWalletUnsupported);
+    node->payer.SetUnsupported(false);
+    BOOST_CHECK_EQUAL(ledger->Info().counts[CodeState::kIssued], before);
 }
 
 BOOST_AUTO_TEST_CASE(a_code_from_before_payment_keys_gets_one_when_paid)
 {
-    node->payer.SetUnsupported(true);
+    node->payer.SetKeyless(true);
     const std::vector<IssuedCode> codes = Create(1);
-    node->payer.SetUnsupported(false);
+    node->payer.SetKeyless(false);
     BOOST_REQUIRE(View(codes[0]).record.payment_key.empty());
     Redeem(codes[0], 1);
     BOOST_CHECK_EQUAL(View(codes[0]).record.payment_key, "key:" + codes[0].id.ToHex());

@@ -3,10 +3,15 @@
 // error code, and a refused call changes nothing.
 #include "rpc.h"
 
+#include "cli_args.h"
+
 #include "fakes.h"
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <functional>
+#include <map>
 #include <set>
 #include <utility>
 #include <vector>
@@ -419,6 +424,179 @@ BOOST_AUTO_TEST_CASE(every_failure_has_its_documented_error_code)
     }
 }
 
+BOOST_AUTO_TEST_CASE(each_method_returns_exactly_the_errors_its_help_lists)
+{
+    // Every method is called with each argument, one position at a time,
+    // replaced by each value of a pool, at every arity the node lets
+    // through (it answers a wrong count with -1 and the help before the
+    // body runs), in each state of the wallet a test can put the payer and
+    // the store in. The codes seen must be the method's list: no more (the
+    // help would hide one) and no fewer (it would list one it cannot give).
+    const int64_t start = node.clock.Now();
+    const UniValue expired = Ok("creategiftcode", Params({Num("1"), Num("1"), UniValue(""), UniValue(start + 1)}));
+    node.clock.Set(start + 2);
+    const UniValue redeemed = CreateOne();
+    Ok("redeemgiftcode", Params({redeemed["code"], UniValue(TestAddress(1))}));
+    const UniValue cancelled = CreateOne();
+    Ok("cancelgiftcode", Params({cancelled["id"]}));
+    const std::string code = CreateOne()["code"].get_str();
+    std::string typo = code;
+    typo[5] = typo[5] == 'Z' ? 'Y' : 'Z';
+    Result<ParsedCode> parsed = ParseCode(code, Network::kRegtest);
+    BOOST_REQUIRE(parsed.ok());
+
+    using Make = std::function<UniValue()>;
+    const Make fresh_code = [this] { return CreateOne()["code"]; };
+    const Make fresh_id = [this] { return CreateOne()["id"]; };
+    const std::vector<Make> pool = {
+        [] { return UniValue(); },
+        [] { return Num("1"); },
+        [] { return Num("0"); },
+        [] { return Num("-1"); },
+        [] { return Num("0.5"); },
+        [] { return Num("0.000000001"); },
+        [] { return Num("100000000000000000000"); },
+        [] { return UniValue("1"); },
+        [] { return UniValue(""); },
+        [] { return UniValue("issued"); },
+        [] { return UniValue("spent"); },
+        [] { return UniValue(std::string("a\0b", 3)); },
+        [] { return UniValue(std::string(MAX_LABEL + 1, 'x')); },
+        [] { return UniValue(true); },
+        [] { return UniValue(UniValue::VARR); },
+        [] { return UniValue(UniValue::VOBJ); },
+        [this, start] { return UniValue(node.clock.Now() - 1); },
+        [start] { return UniValue(start + 100000); },
+        fresh_code,
+        fresh_id,
+        [this] { return CreateOne("1000000")["code"]; },
+        [&] { return redeemed["code"]; },
+        [&] { return cancelled["id"]; },
+        [&] { return cancelled["code"]; },
+        [&] { return expired["codes"][0]["code"]; },
+        [&] { return expired["codes"][0]["id"]; },
+        [&] { return UniValue(typo); },
+        [&] { return UniValue(FormatCode(Network::kMain, parsed->secret)); },
+        [] { return UniValue(FormatCode(Network::kRegtest, CodeSecret(std::array<uint8_t, 16>{7}))); },
+        [] { return UniValue("RGC-1234"); },
+        [] { return UniValue(TestAddress(2)); },
+        [] { return UniValue("mona1notours"); },
+    };
+    // Valid arguments, and the fewest the node lets through.
+    const std::map<std::string, std::pair<size_t, std::vector<Make>>> valid = {
+        {"creategiftcode", {1, {[] { return Num("1"); }, [] { return Num("2"); }, [] { return UniValue("l"); },
+                                [] { return Num("0"); }}}},
+        {"getgiftcode", {1, {fresh_id}}},
+        {"listgiftcodes", {0, {[] { return UniValue(""); }, [] { return UniValue("l"); }, [] { return Num("0"); },
+                               [] { return Num("10"); }}}},
+        {"redeemgiftcode", {2, {fresh_code, [] { return UniValue(TestAddress(3)); }}}},
+        {"cancelgiftcode", {1, {fresh_id}}},
+        {"getgiftcodeinfo", {0, {}}},
+    };
+    struct Mode {
+        const char* name;
+        std::function<void(bool)> set;
+    };
+    const std::vector<Mode> modes = {
+        {"normal", [](bool) {}},
+        {"locked", [this](bool on) { node.payer.SetLocked(on); }},
+        {"cannot sign", [this](bool on) { node.payer.SetUnsupported(on); }},
+        {"catching up", [this](bool on) { node.payer.SetCatchingUp(on); }},
+        {"funds pending", [this](bool on) { node.payer.SetPendingFunds(on ? node.payer.balance() : 0); }},
+        {"commit fails", [this](bool on) { store.FailNextCommits(on ? 1 : 0); }},
+        {"keys broken", [this](bool on) { node.payer.SetBrokenPaymentKeys(on ? 1 : 0); }},
+        {"payment fails", [this](bool on) { node.payer.FailPayments(on); }},
+    };
+    std::map<std::string, std::set<int>> seen;
+    for (const RpcMethod& method : RpcMethods()) {
+        const auto& [fewest, args] = valid.at(method.name);
+        BOOST_REQUIRE_EQUAL(args.size(), method.arg_names.size());
+        const auto call = [&](const Mode& mode, size_t arity, size_t replaced, const Make* with) {
+            UniValue params(UniValue::VARR);
+            for (size_t i = 0; i < arity; ++i) params.push_back(i == replaced ? (*with)() : args[i]());
+            mode.set(true);
+            const RpcReply reply = Call(method.name, params);
+            mode.set(false);
+            if (reply.ok()) return;
+            seen[method.name].insert(reply.error->code);
+            BOOST_CHECK_MESSAGE(std::count(method.errors.begin(), method.errors.end(), reply.error->code),
+                                method.name << " " << params.write() << " (" << mode.name << "): error "
+                                            << reply.error->code << " (" << reply.error->message
+                                            << ") is not in its help");
+        };
+        for (const Mode& mode : modes) {
+            for (size_t arity = fewest; arity <= args.size(); ++arity) {
+                call(mode, arity, arity, nullptr);
+                for (size_t at = 0; at < arity; ++at) {
+                    for (const Make& value : pool) call(mode, arity, at, &value);
+                }
+            }
+        }
+        std::set<int> listed(method.errors.begin(), method.errors.end());
+        std::string missing;
+        for (int code : listed) {
+            if (!seen[method.name].count(code)) missing += " " + std::to_string(code);
+        }
+        BOOST_CHECK_MESSAGE(missing.empty(), method.name << ": its help lists errors it did not return:" << missing);
+    }
+    // The help lists them in the table's order, each once, with its meaning.
+    for (const RpcMethod& method : RpcMethods()) {
+        const std::string help = RpcErrorsHelp(method);
+        size_t at = 0;
+        for (const RpcErrorDoc& doc : RpcErrorDocs()) {
+            const std::string line = std::to_string(doc.code) + "  " + doc.meaning + "\n";
+            const size_t found = help.find(line);
+            const bool listed = std::count(method.errors.begin(), method.errors.end(), doc.code) > 0;
+            const size_t common = help.find("And, as every gift-code RPC:");
+            BOOST_CHECK_MESSAGE(listed == (found != std::string::npos && found < common),
+                                method.name << " help and " << doc.code);
+            if (listed) {
+                BOOST_CHECK_MESSAGE(found >= at, method.name << ": " << doc.code << " out of order");
+                at = found;
+            }
+        }
+        for (const RpcErrorDoc& doc : RpcCommonErrorDocs()) {
+            BOOST_CHECK(help.find(std::to_string(doc.code) + "  " + doc.meaning + "\n") != std::string::npos);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(the_cli_sends_null_only_for_string_arguments_that_may_be_null)
+{
+    // Each entry names a real argument, at its position, that takes a
+    // string and accepts null for its default.
+    size_t count;
+    const CliNullableArg* args = CliNullableArgs(count);
+    BOOST_CHECK_EQUAL(count, 3u);
+    for (size_t i = 0; i < count; ++i) {
+        const RpcMethod* method = nullptr;
+        for (const RpcMethod& m : RpcMethods()) {
+            if (m.name == std::string(args[i].method)) method = &m;
+        }
+        BOOST_REQUIRE_MESSAGE(method, args[i].method);
+        BOOST_REQUIRE(size_t(args[i].index) < method->arg_names.size());
+        BOOST_CHECK_EQUAL(method->arg_names[size_t(args[i].index)], args[i].name);
+    }
+    CreateOne();
+    (void)Ok("creategiftcode", Params({Num("1"), UniValue(), UniValue(), UniValue()}));
+    UniValue page = Ok("listgiftcodes", Params({UniValue(), UniValue(), Num("0"), Num("10")}));
+    BOOST_CHECK_EQUAL(page["total"].get_int64(), 2);
+    ExpectError("listgiftcodes", Params({UniValue("null")}), RPC_NODE_INVALID_PARAMETER);
+
+    BOOST_CHECK(CliSendsNull("listgiftcodes", 1, "", "null"));
+    BOOST_CHECK(CliSendsNull("listgiftcodes", -1, "label", "null"));
+    BOOST_CHECK(CliSendsNull("listgiftcodes", 0, "", "null"));
+    BOOST_CHECK(CliSendsNull("creategiftcode", 2, "", "null"));
+    BOOST_CHECK(!CliSendsNull("listgiftcodes", 1, "", "campaign"));
+    BOOST_CHECK(!CliSendsNull("listgiftcodes", 1, "", "Null"));
+    BOOST_CHECK(!CliSendsNull("listgiftcodes", 1, "", "\"null\""));
+    BOOST_CHECK(!CliSendsNull("redeemgiftcode", 0, "", "null"));
+    BOOST_CHECK(!CliSendsNull("redeemgiftcode", -1, "code", "null"));
+    BOOST_CHECK(!CliSendsNull("creategiftcode", 0, "", "null"));
+    BOOST_CHECK(!CliSendsNull("sendtoaddress", 2, "", "null"));
+    BOOST_CHECK(!CliSendsNull("listgiftcodes", -1, "", "null"));
+}
+
 BOOST_AUTO_TEST_CASE(arguments_of_the_wrong_type_are_named)
 {
     const int bad = RPC_NODE_INVALID_PARAMETER;
@@ -556,7 +734,11 @@ BOOST_AUTO_TEST_CASE(consistency_check_that_cannot_run_says_why)
 BOOST_AUTO_TEST_CASE(info_reports_solvency_per_label)
 {
     node.payer.SetPendingFunds(node.payer.balance() - 3 * COIN);
-    (void)Ok("creategiftcode", Params({Num("2"), Num("1"), UniValue("spring")}));
+    UniValue created = Ok("creategiftcode", Params({Num("2"), Num("1"), UniValue("spring")}));
+    BOOST_CHECK_EQUAL(created["outstanding_liability"].getValStr(), "2.00000000");
+    BOOST_CHECK_EQUAL(created["spendable"].getValStr(), "3.00000000");
+    BOOST_CHECK_EQUAL(created["solvent"].get_bool(), true);
+    BOOST_CHECK(!created.exists("warning"));
     (void)Ok("creategiftcode", Params({Num("0.5"), Num("1")}));
     UniValue solvency = Ok("getgiftcodeinfo", Params({}))["solvency"];
     BOOST_CHECK_EQUAL(solvency["checked"].get_bool(), true);
@@ -571,7 +753,16 @@ BOOST_AUTO_TEST_CASE(info_reports_solvency_per_label)
     BOOST_CHECK_EQUAL(solvency["labels"][1]["label"].get_str(), "spring");
     BOOST_CHECK_EQUAL(solvency["labels"][1]["covered"].get_bool(), true);
 
-    (void)Ok("creategiftcode", Params({Num("1.5"), Num("1"), UniValue("spring")}));
+    // A code reserves no funds: the call that outruns the wallet still
+    // issues, and says so.
+    created = Ok("creategiftcode", Params({Num("1.5"), Num("1"), UniValue("spring")}));
+    BOOST_CHECK_EQUAL(created["codes"].size(), 1u);
+    BOOST_CHECK_EQUAL(created["outstanding_liability"].getValStr(), "4.00000000");
+    BOOST_CHECK_EQUAL(created["solvent"].get_bool(), false);
+    BOOST_CHECK_EQUAL(created["warning"].get_str(),
+                      "The wallet's outstanding codes are worth 4.00000000 MONA, more than the 3.00000000 MONA it can "
+                      "spend now. A code reserves no funds: fund the wallet by 1.00000000 MONA or more (plus fees) "
+                      "before the codes are redeemed, or cancel some");
     solvency = Ok("getgiftcodeinfo", Params({}))["solvency"];
     BOOST_CHECK_EQUAL(solvency["solvent"].get_bool(), false);
     BOOST_CHECK_EQUAL(solvency["shortfall"].getValStr(), "1.00000000");
@@ -582,6 +773,13 @@ BOOST_AUTO_TEST_CASE(info_reports_solvency_per_label)
     solvency = Ok("getgiftcodeinfo", Params({}))["solvency"];
     BOOST_CHECK_EQUAL(solvency["checked"].get_bool(), false);
     BOOST_CHECK_EQUAL(solvency["error"].get_str(), "the wallet's balance cannot be read");
+    created = Ok("creategiftcode", Params({Num("0.1")}));
+    BOOST_CHECK_EQUAL(created["codes"].size(), 1u);
+    BOOST_CHECK(created["spendable"].isNull());
+    BOOST_CHECK(created["solvent"].isNull());
+    BOOST_CHECK_EQUAL(created["warning"].get_str(), "The codes were created, but the wallet's spendable balance could "
+                                                    "not be read (the wallet's balance cannot be read): check "
+                                                    "getgiftcodeinfo's solvency");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
