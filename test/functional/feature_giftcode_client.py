@@ -15,6 +15,11 @@ node's cookie file (the framework keeps its own user, given with -rpcauth).
   loaded): raised after exactly one request.
 - -408 (every coin locked with lockunspent): retried until the coins are
   unlocked, then paid.
+- -20 (every sync of the wallet's log fails: libpowercut.so is preloaded
+  into the node, as in wallet_giftcode_diskfull.py): retried, the code
+  still issued, until the disk is back, then paid once.
+- -4 (the node restarted with a -maxtxfee no payment fits): raised after
+  one request, the code still issued.
 - A node restart: a client that ran before tries while the node is down
   (connection refused); the node comes back with a new cookie (401: the
   client reads the cookie file again) and waits before paying
@@ -34,6 +39,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import sys
 import threading
 import time
 from decimal import Decimal
@@ -43,12 +49,16 @@ import test_framework  # noqa: F401  (first: it finds this checkout's contrib/, 
 from giftcode_client import Client, Refused
 from test_framework.chain import mature_coinbases, outputs_to
 from test_framework.giftcode import (ERR_ALREADY_REDEEMED, ERR_BAD_CHECKSUM, ERR_CANCELLED, ERR_EXPIRED,
-                                     ERR_INSUFFICIENT_FUNDS, ERR_INVALID_ADDRESS, ERR_MALFORMED, ERR_UNKNOWN,
-                                     ERR_WALLET_LOCKED, ERR_WALLET_NOT_FOUND, ERR_WRONG_NETWORK, WorkQueueFull)
+                                     ERR_INSUFFICIENT_FUNDS, ERR_INVALID_ADDRESS, ERR_MALFORMED, ERR_UNKNOWN, ERR_WALLET,
+                                     ERR_WALLET_LOCKED, ERR_WALLET_NOT_FOUND, ERR_WRONG_NETWORK, WorkQueueFull,
+                                     find_powercut_library)
 from test_framework.test_framework import GiftCodeTestFramework
 from test_framework.test_node import TestNode
-from test_framework.util import assert_equal, assert_true, wait_until
+from test_framework.util import REPO_ROOT, assert_equal, assert_true, wait_until
 from giftcodekit import codeformat as fmt  # noqa: E402  (after test_framework, which finds contrib/)
+
+sys.path.insert(0, os.path.join(REPO_ROOT, "test", "powercut"))
+import powercut  # noqa: E402
 
 AMOUNT = Decimal("0.25")
 PASSPHRASE = "correct horse battery staple"
@@ -89,9 +99,21 @@ class ClientTest(GiftCodeTestFramework):
         self.num_nodes = 1
         self.args = ["-wallet=issuer", "-wallet=payee"]
 
+    def add_options(self, parser):
+        parser.add_argument("--powercut", help="libpowercut.so (default: $GIFTCODE_POWERCUT_LIB, else build/default)")
+
     def setup_nodes(self):
-        self.nodes.append(CookieNode(0, self.monacoind, self.args + ["-giftcodebatchwait=1000"],
-                                     keep_datadir=True if self.options.nocleanup else None))
+        node = CookieNode(0, self.monacoind, self.args + ["-giftcodebatchwait=1000"],
+                          keep_datadir=True if self.options.nocleanup else None)
+        self.nodes.append(node)
+        # The wallet's writes run through libpowercut.so, which fails them on
+        # demand (-20); nothing else changes.
+        base = node.datadir.rstrip("/")
+        os.makedirs(node.walletdir, exist_ok=True)  # the library watches it from the start
+        self.faults = base + ".faults"
+        node.env = powercut.environment(find_powercut_library(self.options.powercut), node.walletdir,
+                                        base + ".powercut", faults=self.faults)
+        node.side_files += [base + ".powercut", self.faults, self.faults + ".tmp"]
         self.start_node(0)
 
     def client(self, wallet="issuer", **args):
@@ -170,6 +192,20 @@ class ClientTest(GiftCodeTestFramework):
         payer.join(60)
         assert_true(code["id"] in self.paid, "the code was paid after the unlock")
 
+        self.log.info("-20: every sync of the wallet's log fails; retried until the disk is back, then paid")
+        failing = self.code()
+        reasons = []
+        powercut.set_fault(self.faults, "eio-sync", "/wallets/issuer/database/log.")
+        payer = threading.Thread(target=self.pays, args=(client, failing, None, reasons), daemon=True)
+        try:
+            payer.start()
+            wait_until(lambda: sum("error -20" in r for r in reasons) >= 3, what="three -20 retries")
+            assert_equal(issuer.getgiftcode(failing["id"])["state"], "issued")
+        finally:
+            powercut.set_fault(self.faults, None)
+        payer.join(60)
+        assert_true(failing["id"] in self.paid, "the code was paid once the disk was back")
+
         self.log.info("restart: refused, a new cookie (401), warm-up (-28), start delay (-10), then paid")
         # One client ran before the restart and holds the old cookie; another
         # starts while the node is down and waits for the cookie file.
@@ -230,6 +266,12 @@ class ClientTest(GiftCodeTestFramework):
         assert_true(any("work queue full" in r for r in reasons), "a full work queue was retried: %r" % reasons)
         assert_true(queue_code["id"] in self.paid, "the code was paid once the queue drained")
 
+        self.log.info("-4: a node whose -maxtxfee no payment fits; raised after one request, nothing paid")
+        node.restart(self.args + ["-maxtxfee=0.0001"])
+        unpayable = self.code()
+        self.refused(ERR_WALLET, self.client(), unpayable["code"])  # a client that reads the new cookie
+        assert_equal(issuer.getgiftcode(unpayable["id"])["state"], "issued")
+
         self.log.info("each code paid exactly once: one tagged payment, one output of its amount")
         tags = node.tagged_payments("issuer")
         for code_id, (txid, _, _) in self.paid.items():
@@ -239,7 +281,7 @@ class ClientTest(GiftCodeTestFramework):
         found = outputs_to(node, [address for _, address, _ in self.paid.values()], first_height=start_height)
         for code_id, (txid, address, amount) in self.paid.items():
             assert_equal(found[address], [(txid, amount, True)], "outputs to the holder of %s" % code_id)
-        assert_equal(len(self.paid), 5)
+        assert_equal(len(self.paid), 6)
 
 
 if __name__ == "__main__":
