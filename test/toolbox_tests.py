@@ -3,14 +3,18 @@
 and the functional tests share: exact amounts in JSON both ways, the RPC
 client against a stand-in node on loopback (results, error replies, a full
 work queue, timeouts, wallet endpoints), the statistics with known values,
-the tables' formatting and argument types, and a plot drawn here or by
-Debian's python3 in a child process.
+the tables' formatting and argument types, a plot drawn here or by
+Debian's python3 in a child process; and contrib/giftcode_rpcauth.py's
+lines and password file.
 
     python3 test/toolbox_tests.py [-v]
 """
 
 import argparse
 import base64
+import hashlib
+import hmac
+import io
 import http.client
 import http.server
 import json
@@ -24,6 +28,7 @@ from unittest import mock
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "contrib"))
 
+import giftcode_rpcauth  # noqa: E402
 from giftcodekit import cli, codeformat, plot, render, stats  # noqa: E402
 from giftcodekit.node import build_id, find_binary  # noqa: E402
 from giftcodekit.rpc import (ERR_ALREADY_REDEEMED, NodeError, RpcClient, RpcError, WorkQueueFull,  # noqa: E402
@@ -351,6 +356,51 @@ class PlotTests(unittest.TestCase):
             with self.assertRaises(plot.PlotUnavailable) as caught:
                 plot.where(system_python="/nonexistent/python3")
         self.assertIn("python3-matplotlib", str(caught.exception))
+
+
+class RpcauthTests(unittest.TestCase):
+    """contrib/giftcode_rpcauth.py: the lines a node reads for a user of one role."""
+
+    def test_lines_hold_the_hmac_the_node_checks_and_the_role_s_methods(self):
+        lines = giftcode_rpcauth.rpcauth_lines("claim", "frontend", "s3cret", salt="00ff")
+        # The node checks HMAC-SHA256 keyed with the salt's text over the password.
+        self.assertEqual(lines[0], "rpcauth=frontend:00ff$" +
+                         hmac.new(b"00ff", b"s3cret", hashlib.sha256).hexdigest())
+        self.assertEqual(lines[1:], ["rpcwhitelist=frontend:getgiftcode,redeemgiftcode", "rpcwhitelistdefault=0"])
+        issue = giftcode_rpcauth.rpcauth_lines("issue", "shop", "p")
+        self.assertEqual(issue[1], "rpcwhitelist=shop:creategiftcode,cancelgiftcode,getgiftcode,listgiftcodes,"
+                                   "getgiftcodeinfo")
+        self.assertNotIn("redeemgiftcode", issue[1])
+        # A fresh salt each time.
+        self.assertNotEqual(giftcode_rpcauth.rpcauth_lines("claim", "c", "p")[0],
+                            giftcode_rpcauth.rpcauth_lines("claim", "c", "p")[0])
+
+    def test_bad_names_and_roles_are_refused(self):
+        for user in ("", "a:b", "a,b", "a b", "a=b"):
+            with self.assertRaises(ValueError):
+                giftcode_rpcauth.rpcauth_lines("claim", user, "p")
+        with self.assertRaises(ValueError):
+            giftcode_rpcauth.rpcauth_lines("admin", "a", "p")
+
+    def test_the_password_file_is_the_owner_s_and_never_overwritten(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "pw")
+            out = io.StringIO()
+            with mock.patch("sys.stdout", out):
+                self.assertEqual(giftcode_rpcauth.main(["claim", "--password-file", path]), 0)
+            self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+            with open(path) as f:
+                password = f.read().strip()
+            printed = out.getvalue().splitlines()
+            self.assertTrue(printed[0].startswith("# claim: "))
+            user, rest = printed[1][len("rpcauth="):].split(":")
+            salt, digest = rest.split("$")
+            self.assertEqual(user, "claim")
+            self.assertEqual(digest, hmac.new(salt.encode(), password.encode(), hashlib.sha256).hexdigest())
+            with mock.patch("sys.stdout", io.StringIO()), mock.patch("sys.stderr", io.StringIO()):
+                self.assertEqual(giftcode_rpcauth.main(["claim", "--password-file", path]), 1)
+            with open(path) as f:
+                self.assertEqual(f.read().strip(), password)
 
 
 if __name__ == "__main__":

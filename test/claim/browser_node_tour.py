@@ -45,6 +45,7 @@ import argparse
 import json
 import os
 import shutil
+import secrets
 import signal
 import sys
 import tempfile
@@ -58,6 +59,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "contrib"))
 import browser_test  # noqa: E402  (beside this file)
 from giftcodekit.node import ENV_MONACOIND, Node, find_binary  # noqa: E402  (contrib/giftcodekit)
 from giftcodekit.rpc import NodeError, RpcError  # noqa: E402
+from giftcode_rpcauth import rpcauth_lines  # noqa: E402  (contrib/)
 from browser_test import Browser, ClaimServer, Claimant, assert_equal, http, wait_for  # noqa: E402
 from selenium.common.exceptions import WebDriverException  # noqa: E402
 
@@ -76,14 +78,18 @@ class TourNode:
     password_file)."""
 
     def __init__(self, binary, tmp, keep):
+        # The server gets a claim-only user, as doc/security.md recommends
+        # (it refuses to start with one that can send).
+        self.rpc_user = "claim"
+        password = secrets.token_urlsafe(32)
         self.node = Node(binary, name="tour", keep_datadir=keep, extra_args=[
-            "-fallbackfee=0.0002", "-rpcthreads=%d" % RPC_THREADS, "-giftcodebatchwait=%d" % BATCH_WAIT_MS])
+            "-fallbackfee=0.0002", "-rpcthreads=%d" % RPC_THREADS, "-giftcodebatchwait=%d" % BATCH_WAIT_MS] +
+            ["-" + line for line in rpcauth_lines("claim", self.rpc_user, password)])
         self.node.start()
-        self.rpc_user = self.node.rpc_user
         self.wallet_url = "http://127.0.0.1:%d/wallet/gifts" % self.node.rpc_port
         self.password_file = os.path.join(tmp, "node.password")
         with open(os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
-            f.write(self.node.rpc_password + "\n")
+            f.write(password + "\n")
         self.node.rpc("createwallet", "gifts")
         self.node.rpc("createwallet", "holder")
         self.gifts = self.node.wallet("gifts")

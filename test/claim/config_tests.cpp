@@ -20,6 +20,7 @@ poll_ms = 2000
 retry_min_ms = 100
 retry_max_ms = 9000
 keep_finished_s = 60
+startup_wait_s = 5
 log_requests = false
 
 [limits]
@@ -34,6 +35,7 @@ password_file = /etc/giftcode-claim/node1.password
 connections = 8
 queue = 100
 timeout_ms = 5000
+allow_spending = true
 
 [node]
 url = http://[::1]:19444/
@@ -68,6 +70,7 @@ BOOST_AUTO_TEST_CASE(every_option_is_read)
     BOOST_CHECK_EQUAL(config->retry_min_ms, 100);
     BOOST_CHECK_EQUAL(config->retry_max_ms, 9000);
     BOOST_CHECK_EQUAL(config->keep_finished_s, 60);
+    BOOST_CHECK_EQUAL(config->startup_wait_s, 5);
     BOOST_CHECK(!config->log_requests);
     BOOST_CHECK_EQUAL(config->limits.failed_lookups_per_minute, 5);
     BOOST_CHECK_EQUAL(config->limits.claims_per_minute, 3);
@@ -82,6 +85,8 @@ BOOST_AUTO_TEST_CASE(every_option_is_read)
     BOOST_CHECK_EQUAL(first.connections, 8);
     BOOST_CHECK_EQUAL(first.queue, 100);
     BOOST_CHECK_EQUAL(first.timeout_ms, 5000);
+    BOOST_CHECK(first.allow_spending);
+    BOOST_CHECK(!config->nodes[1].allow_spending);
     BOOST_CHECK_EQUAL(config->nodes[1].host, "::1");
     BOOST_CHECK_EQUAL(config->nodes[1].path, "/");
     BOOST_CHECK_EQUAL(config->nodes[1].cookie_file, "/var/lib/monacoind/regtest/.cookie");
@@ -101,6 +106,8 @@ BOOST_AUTO_TEST_CASE(defaults)
     BOOST_CHECK_EQUAL(config->limits.claims_per_minute, 6);
     BOOST_CHECK_EQUAL(config->nodes[0].queue, 64);
     BOOST_CHECK_EQUAL(config->nodes[0].timeout_ms, 30000);
+    BOOST_CHECK(!config->nodes[0].allow_spending);
+    BOOST_CHECK_EQUAL(config->startup_wait_s, 60);
 }
 
 BOOST_AUTO_TEST_CASE(mistakes_are_named_with_their_line)

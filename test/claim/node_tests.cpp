@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 using namespace giftcode::claim;
 
@@ -246,6 +247,45 @@ BOOST_AUTO_TEST_CASE(credentials_come_from_files)
     BOOST_CHECK(ReadCredentials(cookie, credentials, error));
     BOOST_CHECK_EQUAL(credentials, "__cookie__:abc");
     std::remove(path);
+}
+
+BOOST_AUTO_TEST_CASE(the_spending_probe_tells_a_claim_only_user_from_one_that_can_send)
+{
+    // A NodeRpc that answers every call with one reply, and records the calls.
+    struct OneReply final : NodeRpc {
+        NodeReply reply;
+        std::vector<std::string> calls;
+        NodeReply Call(const std::string& method, const UniValue& params) override
+        {
+            calls.push_back(method + " " + params.write());
+            return reply;
+        }
+    };
+    OneReply forbidden;
+    forbidden.reply = InterpretHttpReply(403, "");
+    BOOST_CHECK(ProbeSpending(forbidden).verdict == Spending::kRefused);
+    // The probe is sendtoaddress without arguments: it can never send.
+    BOOST_REQUIRE_EQUAL(forbidden.calls.size(), 1u);
+    BOOST_CHECK_EQUAL(forbidden.calls[0], "sendtoaddress []");
+
+    OneReply full;  // what the node answers a user it lets call sendtoaddress
+    full.reply = InterpretHttpReply(500, R"({"result":null,"error":{"code":-1,"message":"sendtoaddress \"address\" amount ..."},"id":1})");
+    const SpendingProbe allowed = ProbeSpending(full);
+    BOOST_CHECK(allowed.verdict == Spending::kAllowed);
+    BOOST_CHECK_NE(allowed.detail.find("error -1"), std::string::npos);
+
+    OneReply no_wallet;
+    no_wallet.reply = InterpretHttpReply(404, R"({"result":null,"error":{"code":-32601,"message":"Method not found"},"id":1})");
+    BOOST_CHECK(ProbeSpending(no_wallet).verdict == Spending::kRefused);
+
+    for (int status : {401, 500, 502}) {
+        OneReply silent;
+        silent.reply = InterpretHttpReply(status, status == 500 ? "Work queue depth exceeded" : "");
+        BOOST_CHECK_MESSAGE(ProbeSpending(silent).verdict == Spending::kUnknown, status);
+    }
+    OneReply result;
+    result.reply = InterpretHttpReply(200, R"({"result":{},"error":null,"id":1})");
+    BOOST_CHECK(ProbeSpending(result).verdict == Spending::kAllowed);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

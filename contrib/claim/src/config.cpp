@@ -99,6 +99,8 @@ const std::vector<Option>& Options()
          [](Config& c, const std::string& v) { return SetInt(c.retry_max_ms, v, 10, 600000); }},
         {Section::kTop, "keep_finished_s", "1-86400", "how long a finished claim is shown to a reloaded page (default 600)",
          [](Config& c, const std::string& v) { return SetInt(c.keep_finished_s, v, 1, 86400); }},
+        {Section::kTop, "startup_wait_s", "0-86400", "how long start-up waits for each node to answer the check of its credentials; then it exits (default 60)",
+         [](Config& c, const std::string& v) { return SetInt(c.startup_wait_s, v, 0, 86400); }},
         {Section::kTop, "log_requests", "true|false", "one log line per request: path, status, client, short code id (default true)",
          [](Config& c, const std::string& v) { return SetBool(c.log_requests, v); }},
         {Section::kLimits, "failed_lookups_per_minute", "1-100000", "a client's failed lookups (malformed, mistyped, unknown codes) a minute (default 10)",
@@ -126,6 +128,8 @@ const std::vector<Option>& Options()
          [](Config& c, const std::string& v) { return SetInt(CurrentNode(c).queue, v, 0, 100000); }},
         {Section::kNode, "timeout_ms", "100-600000", "one call's time limit; a claim that times out is sent again (default 30000)",
          [](Config& c, const std::string& v) { return SetInt(CurrentNode(c).timeout_ms, v, 100, 600000); }},
+        {Section::kNode, "allow_spending", "true|false", "start even if this user can call sendtoaddress (default false: at start-up the server asks the node and refuses such credentials; give it a claim-only user, doc/security.md)",
+         [](Config& c, const std::string& v) { return SetBool(CurrentNode(c).allow_spending, v); }},
     };
     return options;
 }

@@ -27,6 +27,9 @@ struct NodeConfig {
     int connections{4};        //!< calls to this node at once
     int queue{64};             //!< calls waiting for a connection
     int timeout_ms{30000};     //!< one call's limit: connect, send and answer
+    //! Start even when these credentials can call sendtoaddress (checked
+    //! at start-up with ProbeSpending).
+    bool allow_spending{false};
 };
 
 struct LimitsConfig {
@@ -42,6 +45,9 @@ struct Config {
     std::string public_origin;               //!< empty: the Host header's origin
     std::vector<std::string> trusted_proxies;
     int claim_wait_ms{3000};
+    //! How long start-up waits for every node to answer the credentials
+    //! check; then it gives up and exits.
+    int startup_wait_s{60};
     int poll_ms{5000};
     int retry_min_ms{500};                   //!< first retry of a claim after no answer
     int retry_max_ms{30000};                 //!< longest wait between retries

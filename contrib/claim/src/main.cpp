@@ -28,6 +28,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 
 using namespace giftcode::claim;
 
@@ -214,6 +215,55 @@ private:
 
 void OnSignal(evutil_socket_t, short, void* base) { event_base_loopbreak(static_cast<event_base*>(base)); }
 
+//! Least privilege (doc/security.md): a claim server needs getgiftcode and
+//! redeemgiftcode only. Each node is asked, as the configured user, whether
+//! that user can call sendtoaddress; such credentials stop the start unless
+//! the node allows them (allow_spending). A node that does not answer is
+//! asked again until startup_wait_s has passed.
+bool CheckCredentials(const Config& config, const std::vector<std::unique_ptr<NodeRpc>>& nodes)
+{
+    for (size_t i = 0; i < nodes.size(); ++i) {
+        const NodeConfig& node = config.nodes[i];
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config.startup_wait_s);
+        SpendingProbe probe = ProbeSpending(*nodes[i]);
+        bool waiting_logged = false;
+        while (probe.verdict == Spending::kUnknown && std::chrono::steady_clock::now() < deadline) {
+            if (!waiting_logged) {
+                Log("giftcode-claim: waiting for " + node.url + " to answer the check of its credentials: " +
+                    probe.detail);
+                waiting_logged = true;
+            }
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+            probe = ProbeSpending(*nodes[i]);
+        }
+        switch (probe.verdict) {
+        case Spending::kRefused:
+            Log("giftcode-claim: " + node.url + ": this user cannot send (" + probe.detail + ")");
+            break;
+        case Spending::kAllowed:
+            if (!node.allow_spending) {
+                std::fprintf(stderr,
+                             "giftcode-claim: %s: the configured user can call sendtoaddress (%s). A claim server "
+                             "needs getgiftcode and redeemgiftcode only: give it a claim-only user "
+                             "(contrib/giftcode_rpcauth.py claim; doc/security.md), or set allow_spending = true "
+                             "in its [node] section.\n",
+                             node.url.c_str(), probe.detail.c_str());
+                return false;
+            }
+            Log("giftcode-claim: WARNING: " + node.url + ": this user can send (" + probe.detail +
+                "); allowed by allow_spending");
+            break;
+        case Spending::kUnknown:
+            std::fprintf(stderr,
+                         "giftcode-claim: %s did not answer the check of its credentials within %d s (%s); not "
+                         "starting\n",
+                         node.url.c_str(), config.startup_wait_s, probe.detail.c_str());
+            return false;
+        }
+    }
+    return true;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -266,6 +316,7 @@ int main(int argc, char** argv)
     }
 
     std::signal(SIGPIPE, SIG_IGN);
+    if (!CheckCredentials(*config, nodes)) return 1;
     evthread_use_pthreads();
     event_base* base = event_base_new();
     evhttp* http = evhttp_new(base);

@@ -268,6 +268,23 @@ const char* NodeFailureName(NodeFailure failure)
     return "unknown";
 }
 
+SpendingProbe ProbeSpending(NodeRpc& rpc)
+{
+    const NodeReply reply = rpc.Call("sendtoaddress", UniValue(UniValue::VARR));
+    if (reply.failure == NodeFailure::kForbidden) {
+        return {Spending::kRefused, "sendtoaddress is refused to this user (HTTP 403)"};
+    }
+    if (!reply.answered()) {
+        return {Spending::kUnknown, std::string("no answer (") + NodeFailureName(reply.failure) + "): " + reply.detail};
+    }
+    if (reply.error_code && *reply.error_code == -32601) {
+        return {Spending::kRefused, "the node has no sendtoaddress (-32601)"};
+    }
+    return {Spending::kAllowed, reply.error_code ? "sendtoaddress answered this user with error " +
+                                                       std::to_string(*reply.error_code)
+                                                 : std::string("sendtoaddress answered this user with a result")};
+}
+
 NodeReply InterpretHttpReply(int status, const std::string& body)
 {
     if (status == 401) return Failure(NodeFailure::kUnauthorized, "HTTP 401: the node refused the credentials");

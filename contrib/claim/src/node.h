@@ -53,6 +53,24 @@ public:
 //! What an HTTP status and body from a node mean.
 NodeReply InterpretHttpReply(int status, const std::string& body);
 
+//! What the claim server's credentials may do on a node, by one harmless call.
+enum class Spending {
+    kRefused,  //!< HTTP 403 (a claim-only user) or -32601 (no wallet): it cannot send
+    kAllowed,  //!< the node ran sendtoaddress for this user (and refused it for want of arguments)
+    kUnknown,  //!< no answer: the node is down, busy, or refused the credentials
+};
+
+struct SpendingProbe {
+    Spending verdict{Spending::kUnknown};
+    std::string detail;  //!< for the log
+};
+
+//! Calls sendtoaddress without arguments as these credentials. A user the
+//! node lets call it gets the method's help as error -1, and nothing is
+//! sent (the call is incomplete); a user an -rpcwhitelist keeps out gets
+//! HTTP 403 before the method runs.
+SpendingProbe ProbeSpending(NodeRpc& rpc);
+
 //! Reads the credentials `node` names into "user:password"; false and
 //! `error` set when a file cannot be read or is empty.
 bool ReadCredentials(const NodeConfig& node, std::string& user_password, std::string& error);

@@ -23,6 +23,7 @@ from giftcodekit.rpc import (  # noqa: F401  (part of this module's interface)
     ERR_INVALID_PARAMETER, ERR_MALFORMED, ERR_METHOD_NOT_FOUND, ERR_MISC, ERR_STORE_FAILURE, ERR_UNKNOWN, ERR_WALLET,
     ERR_WALLET_LOCKED, ERR_WALLET_NOT_FOUND, ERR_WALLET_NOT_SPECIFIED, ERR_WRONG_NETWORK, PAYMENT_TAG,
     REASON_FOR_CODE, NodeError, RpcError, WorkQueueFull, tag_codes, to_json)
+from giftcodekit import codeformat
 from test_framework.chain import outputs_to, wallet_txids
 from test_framework.util import REPO_ROOT, assert_equal, assert_true, run_threads, wait_until
 
@@ -47,6 +48,21 @@ TXID_RE = re.compile(r"^[0-9a-f]{64}$")
 
 #: libpowercut.so: --powercut, else this variable, else the default build's.
 ENV_POWERCUT_LIB = "GIFTCODE_POWERCUT_LIB"
+
+
+#: giftcode-claim: --claim-server, else this variable, else the default build's.
+ENV_CLAIM_SERVER = "GIFTCODE_CLAIM_SERVER"
+
+
+def find_claim_server(value=None):
+    """The giftcode-claim to run: `value`, $GIFTCODE_CLAIM_SERVER or the
+    default build's. Raises NodeError when there is none."""
+    path = value or os.environ.get(ENV_CLAIM_SERVER) or os.path.join(
+        REPO_ROOT, "build", "default", "contrib", "claim", "giftcode-claim")
+    if not os.path.exists(path):
+        raise NodeError("giftcode-claim not found at %s: build it with `cmake --workflow --preset default`, or "
+                        "name it with $%s" % (path, ENV_CLAIM_SERVER))
+    return os.path.abspath(path)
 
 
 def find_powercut_library(value):
@@ -383,3 +399,62 @@ def edit_giftcode_record(wallet_file, edit, code_id=None):
                 os.fsync(f.fileno())
             return ident
     raise NodeError("no gift-code record%s in %s" % (" of " + code_id if code_id else "", wallet_file))
+
+
+# ---------------------------------------------------------------------------
+# Codes where they must not be: files a node wrote
+
+#: A code's 32 symbols in groups of four, with any one of the separators the
+#: node accepts between groups, found at every position (overlapping); and any run of
+#: 32 or more letters and digits, in which a code written without
+#: separators (compact, or in a MONAGIFT: URI) would sit.
+_GROUPED_RE = re.compile(rb"(?=([0-9A-Za-z]{4}(?:[-_ ][0-9A-Za-z]{4}){7}))")
+_RUN_RE = re.compile(rb"[0-9A-Za-z]{32,}")
+#: The node reads I and L as 1, O as 0.
+_LOOKALIKES = str.maketrans("ILO", "110")
+
+
+def code_body(code):
+    """The 32 symbols of a code after its prefix, upper case, no separators."""
+    compact = re.sub(r"[-_ ]", "", code.upper())
+    if compact.startswith("MONAGIFT:"):
+        compact = compact[len("MONAGIFT:"):]
+    return compact[3:]
+
+
+def find_codes(paths, codes):
+    """[(path, code id)] for every file under `paths` (files or directories)
+    that holds one of `codes` in a spelling the node accepts: any case, its
+    groups separated by dashes, spaces or underscores or not at all, with
+    or without its prefix, as a URI, with I or L for 1 and O for 0. Reads
+    every file whole, binary or not."""
+    bodies = {code_body(c): c for c in codes}
+    if not bodies:
+        return []
+    files = []
+    for path in paths:
+        if os.path.isdir(path):
+            for root, _, names in os.walk(path):
+                files += [os.path.join(root, n) for n in names]
+        elif os.path.isfile(path):
+            files.append(path)
+    found = []
+    for name in sorted(set(files)):
+        try:
+            with open(name, "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        hits = set()
+        for m in _GROUPED_RE.finditer(data):
+            body = re.sub(rb"[-_ ]", b"", m.group(1)).upper().decode().translate(_LOOKALIKES)
+            if body in bodies:
+                hits.add(bodies[body])
+        for m in _RUN_RE.finditer(data):
+            run = m.group(0).upper().decode().translate(_LOOKALIKES)
+            for i in range(len(run) - 31):
+                if run[i:i + 32] in bodies:
+                    hits.add(bodies[run[i:i + 32]])
+        for code in sorted(hits):
+            found.append((name, codeformat.id_of(code)))
+    return found

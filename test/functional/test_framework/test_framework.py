@@ -22,7 +22,11 @@ add_options()), logs with timestamps to stdout, seeds `random` (the seed is
 logged), calls skip_test_if_missing_module(), setup_nodes() (num_nodes
 nodes, node i started with extra_args[i]) and run_test(). On a failure it
 logs the traceback and the last lines of every node's debug.log. Every node
-is stopped and its data directory deleted at the end (kept with
+is stopped at the end; then every file of its data directory (and the
+side files of libpowercut) is searched for the codes creategiftcode gave
+the test, in every spelling the node accepts, and a test that passed fails
+if one holds a code (a gift code is a bearer secret: the node stores its
+hash and never logs it). The data directories are then deleted (kept with
 --nocleanup), and the process exits TEST_EXIT_PASSED, TEST_EXIT_FAILED or
 TEST_EXIT_SKIPPED (raise SkipTest anywhere to skip).
 
@@ -40,6 +44,7 @@ import time
 import traceback
 
 from giftcodekit.node import ENV_MONACOIN_CLI, ENV_MONACOIND, find_binary, install_signal_handlers
+from test_framework.giftcode import find_codes
 from giftcodekit.rpc import NodeError
 from test_framework.test_node import TestNode
 from test_framework.util import SkipTest
@@ -121,6 +126,21 @@ class GiftCodeTestFramework:
         self.stop_node(i)
         self.start_node(i, extra_args)
 
+    def no_code_in_files(self):
+        """Whether no file a node wrote (its data directory, and the side
+        files of libpowercut) holds a code the test was given: a gift code is
+        a bearer secret, stored only as its hash and never logged. Logs each
+        file that does, by the code's id."""
+        found = []
+        for node in self.nodes:
+            found += find_codes([node.datadir] + list(node.side_files), node.issued_codes)
+        for path, code_id in found:
+            self.log.error("%s holds the gift code %s (in one of its spellings)", path, code_id)
+        if not found:
+            self.log.debug("no file of %d node(s) holds any of their %d codes", len(self.nodes),
+                           sum(len(n.issued_codes) for n in self.nodes))
+        return not found
+
     # -- the run -----------------------------------------------------------------------
     def parse_args(self):
         doc = (sys.modules[self.__class__.__module__].__doc__ or "").strip()
@@ -172,6 +192,9 @@ class GiftCodeTestFramework:
                         node.stop(timeout=60)
                 except Exception as e:
                     self.log.error("stopping %s: %s", node.name, e)
+            if status == TEST_EXIT_PASSED and not self.no_code_in_files():
+                status = TEST_EXIT_FAILED
+            for node in self.nodes:
                 node.cleanup()
         logging.shutdown()
         sys.exit(status)
