@@ -15,7 +15,7 @@ calling it, and call it again with that same pair after any crash.
 The rule: only a JSON-RPC answer says what the node did. Everything else
 (timeout, refused or reset connection, the node restarting, HTTP 500 with
 the plain-text "Work queue depth exceeded", 401/403, any answer that is not
-JSON-RPC) and the errors that changed nothing (-28, -10, -408, -20) are
+JSON-RPC) and the errors that changed nothing (-28, -10, -408, -20, -409) are
 sent again, the same code to the same address, after 0.5 s, 1 s, 2 s, ...
 up to 30 s between tries. Any other error is final. The code is never
 logged; the code's id is, once the node has named it.
@@ -33,7 +33,8 @@ from decimal import Decimal
 
 #: Errors after which the node changed nothing and the same pair is sent
 #: again: warming up, catching up, funds not spendable yet, database refused.
-RETRY_LATER = {-28: "node warming up", -10: "node catching up", -408: "funds pending", -20: "store failure"}
+RETRY_LATER = {-28: "node warming up", -10: "node catching up", -408: "funds pending", -20: "store failure",
+               -409: "breaker: limit reached or paused"}
 
 log = logging.getLogger("giftcode_client")
 

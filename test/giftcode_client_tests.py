@@ -107,16 +107,17 @@ class ClientTests(unittest.TestCase):
     def test_every_missing_answer_and_retry_later_error_is_retried_with_the_same_pair(self):
         script = [WORK_QUEUE, (503, "<html>shutting down</html>", "text/html"), "close", "slow",
                   (200, "not json", "text/plain"), (200, '{"result": {}, "error": null, "id": 1}', "application/json"),
-                  rpc_error(-28), rpc_error(-10), rpc_error(-408), rpc_error(-20), (200, PAID, "application/json")]
+                  rpc_error(-28), rpc_error(-10), rpc_error(-408), rpc_error(-20), rpc_error(-409),
+                  (200, PAID, "application/json")]
         result = self.redeem(self.serve(script))
         self.assertEqual(result["txid"], "ab" * 32)
-        self.assertEqual(len(self.server.requests), 11)
+        self.assertEqual(len(self.server.requests), 12)
         self.assertEqual({tuple(r[2]) for r in self.server.requests}, {(CODE, ADDRESS)})
-        self.assertEqual(self.waits, [0.01, 0.02, 0.04, 0.04, 0.04, 0.04, 0.04, 0.04, 0.04, 0.04])
+        self.assertEqual(self.waits, [0.01, 0.02, 0.04, 0.04, 0.04, 0.04, 0.04, 0.04, 0.04, 0.04, 0.04])
         self.assertIn("work queue", self.reasons[0])
         self.assertIn("timeout", self.reasons[3])
         self.assertEqual([r.split(",")[0] for r in self.reasons[6:]], ["error -28", "error -10", "error -408",
-                                                                       "error -20"])
+                                                                       "error -20", "error -409"])
 
     def test_every_other_error_is_final_at_once(self):
         client = self.serve([])

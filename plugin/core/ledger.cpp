@@ -198,12 +198,23 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const Ports& ports, const LedgerPol
                 commits = state.value();
                 continue;
             }
+            if (IsBreakerKey(key)) {
+                Result<BreakerSettings> breaker = DecodeBreakerSettings(value);
+                if (!breaker.ok()) return breaker.status();
+                ledger->m_breaker = breaker.value();
+                continue;
+            }
             Result<CodeId> id = DecodeCodeKey(key);
             if (!id.ok()) return id.status();
             Result<CodeRecord> record = DecodeCodeRecord(id.value(), value);
             if (!record.ok()) return record.status();
             const CodeRecord& r = record.value();
             if (r.state == StoredState::kRedeemed) ledger->m_followed[r.txid].insert(r.id);
+            // The breaker's windows hold what this wallet paid, not what
+            // it found paid on the chain after a restore.
+            if (r.state == StoredState::kRedeemed && !r.found_on_chain) {
+                ledger->m_window.Add(r.redeemed_at, r.amount, r.label);
+            }
             // Codes made before tags were kept unique may share one: it
             // then names none of them.
             if (!r.payment_key.empty() && !ledger->m_tags.insert(PaymentTagOf(r.payment_key)).second) {
@@ -882,6 +893,14 @@ void Ledger::PayLocked(const std::vector<Pending*>& batch, std::vector<Txid>& pa
     }
     if (to_pay.empty()) return;
     if (Status gate = PaymentGate(now); !gate.ok()) return fail(to_pay, gate);
+    {
+        // The breaker decides here, under the write lock that every payment
+        // holds from this decision to its commit: no two payments can both
+        // fit into the room one of them leaves.
+        MutexLock lock(m_mutex);
+        AdmitLocked(to_pay, records, now);
+    }
+    if (to_pay.empty()) return;
     // A committed payment the wallet has not taken could have its coins
     // picked again: it goes back into the wallet first, or nothing is paid.
     for (const auto& [txid, codes] : not_adopted) {
@@ -1000,6 +1019,7 @@ void Ledger::PayGroup(const std::vector<Pending*>& group, const std::vector<Code
         for (const CodeRecord& r : redeemed) {
             m_records[r.id] = r;
             m_followed[txid].insert(r.id);
+            m_window.Add(r.redeemed_at, r.amount, r.label);
         }
         m_first_broadcast.insert(txid);
         if (!committed->adopted) m_not_adopted.emplace(txid, ids);
@@ -1507,6 +1527,140 @@ Solvency Ledger::CheckSolvency(bool tell_insolvent)
     return solvency;
 }
 
+void Ledger::AdmitLocked(std::vector<Pending*>& to_pay, std::vector<CodeRecord>& records, int64_t now)
+{
+    m_mutex.AssertHeld();
+    if (m_breaker.paused) {
+        const Status paused(StatusCode::kPaused, "redemptions are paused by the operator" +
+                                                     (m_breaker.pause_reason.empty() ? std::string()
+                                                                                     : " (" + m_breaker.pause_reason + ")") +
+                                                     "; the code stays issued, retry the same redemption later");
+        for (Pending* p : to_pay) p->result = paused;
+        to_pay.clear();
+        records.clear();
+        return;
+    }
+    const std::vector<WindowLimit>& limits = LimitsLocked();
+    if (limits.empty()) return;
+    m_window.Prune(now);
+    std::vector<std::pair<Amount, std::string>> admitted;
+    std::vector<Pending*> kept;
+    std::vector<CodeRecord> kept_records;
+    for (size_t i = 0; i < to_pay.size(); ++i) {
+        std::optional<LimitRefusal> refusal = m_window.Admit(now, records[i].amount, records[i].label, limits, admitted);
+        if (refusal) {
+            to_pay[i]->result = Status(StatusCode::kLimitReached, refusal->message);
+            if (!m_tripped) {
+                Emit(Event{EventKind::kBreaker, std::nullopt, std::nullopt, "tripped: " + refusal->message});
+            }
+            m_tripped = std::move(refusal);
+            m_tripped_at = now;
+            continue;
+        }
+        admitted.emplace_back(records[i].amount, records[i].label);
+        kept.push_back(to_pay[i]);
+        kept_records.push_back(records[i]);
+    }
+    // A redemption admitted again: the breaker lets them through.
+    if (!kept.empty() && m_tripped && kept.size() == to_pay.size()) {
+        Emit(Event{EventKind::kBreaker, std::nullopt, std::nullopt,
+                   "closed: redemptions fit the limits again (" + DescribeLimit(m_tripped->limit) + ")"});
+        m_tripped.reset();
+    }
+    to_pay = std::move(kept);
+    records = std::move(kept_records);
+}
+
+BreakerInfo Ledger::BreakerLocked(int64_t now)
+{
+    m_mutex.AssertHeld();
+    BreakerInfo info;
+    info.paused = m_breaker.paused;
+    info.pause_reason = m_breaker.pause_reason;
+    info.paused_at = m_breaker.paused_at;
+    info.own_limits = m_breaker.own_limits;
+    m_window.Prune(now);
+    info.limits = m_window.States(now, LimitsLocked());
+    info.tripped = m_tripped;
+    info.tripped_at = m_tripped ? m_tripped_at : 0;
+    return info;
+}
+
+BreakerInfo Ledger::Breaker()
+{
+    const int64_t now = Now();
+    MutexLock lock(m_mutex);
+    return BreakerLocked(now);
+}
+
+Result<BreakerInfo> Ledger::StoreBreaker(const BreakerSettings& settings, const Event& event)
+{
+    MutexLock write_lock(m_write_mutex);
+    Status committed = m_ports.store.Commit(WithState({{EncodeBreakerKey(), EncodeBreakerSettings(settings), false}}),
+                                            Durability::kPowerLoss);
+    if (!committed.ok()) return committed;
+    Committed();
+    const int64_t now = Now();
+    MutexLock lock(m_mutex);
+    m_breaker = settings;
+    // New limits or a resume start afresh: the next refusal trips again.
+    m_tripped.reset();
+    Emit(event);
+    return BreakerLocked(now);
+}
+
+Result<BreakerInfo> Ledger::SetLimits(const std::optional<std::vector<WindowLimit>>& limits)
+{
+    if (limits && limits->size() > MAX_LIMITS) {
+        return Status(StatusCode::kInvalidParameter, "at most " + std::to_string(MAX_LIMITS) + " limits");
+    }
+    std::string described;
+    for (const WindowLimit& limit : limits.value_or(std::vector<WindowLimit>{})) {
+        if (Status s = CheckLimit(limit); !s.ok()) return s;
+        described += (described.empty() ? "" : "; ") + DescribeLimit(limit);
+    }
+    BreakerSettings settings;
+    {
+        MutexLock lock(m_mutex);
+        settings = m_breaker;
+    }
+    settings.own_limits = limits.has_value();
+    settings.limits = limits.value_or(std::vector<WindowLimit>{});
+    return StoreBreaker(settings, Event{EventKind::kBreaker, std::nullopt, std::nullopt,
+                                        limits ? "limits set: " + (described.empty() ? std::string("none") : described)
+                                               : std::string("limits set: the node's (-giftcodelimit)")});
+}
+
+Result<BreakerInfo> Ledger::Pause(const std::string& reason)
+{
+    if (reason.size() > MAX_LABEL || reason.find('\0') != std::string::npos) {
+        return Status(StatusCode::kInvalidParameter, "the reason must be at most 256 bytes, without a NUL character");
+    }
+    BreakerSettings settings;
+    {
+        MutexLock lock(m_mutex);
+        settings = m_breaker;
+    }
+    settings.paused = true;
+    settings.pause_reason = reason;
+    settings.paused_at = Now();
+    return StoreBreaker(settings, Event{EventKind::kBreaker, std::nullopt, std::nullopt,
+                                        "paused by the operator" + (reason.empty() ? std::string() : ": " + reason)});
+}
+
+Result<BreakerInfo> Ledger::Resume()
+{
+    BreakerSettings settings;
+    {
+        MutexLock lock(m_mutex);
+        settings = m_breaker;
+    }
+    settings.paused = false;
+    settings.pause_reason.clear();
+    settings.paused_at = 0;
+    return StoreBreaker(settings, Event{EventKind::kBreaker, std::nullopt, std::nullopt, "resumed by the operator"});
+}
+
 LedgerInfo Ledger::Info()
 {
     FindPaymentsIfIdle();
@@ -1545,6 +1699,7 @@ LedgerInfo Ledger::Info()
     info.timings = m_timings;
     info.batches = m_batches;
     info.waiting = m_queue.size();
+    info.breaker = BreakerLocked(now);
     return info;
 }
 

@@ -23,6 +23,7 @@
 #ifndef GIFTCODE_CORE_LEDGER_H
 #define GIFTCODE_CORE_LEDGER_H
 
+#include "breaker.h"
 #include "code.h"
 #include "notify.h"
 #include "ports.h"
@@ -72,6 +73,9 @@ struct LedgerPolicy {
     //! Redemptions that pay nothing (refused, or replays of finished ones)
     //! within REFUSAL_WINDOW seconds that raise a kRefusals event; 0: none.
     uint64_t refusal_alert{0};
+    //! The breaker's limits of a wallet that has none of its own
+    //! (-giftcodelimit); none: no limit.
+    std::vector<WindowLimit> limits;
 };
 
 //! How redemptions were grouped into payments since the ledger opened.
@@ -252,6 +256,21 @@ struct Solvency {
     std::vector<LabelSolvency> labels;
 };
 
+//! The breaker as it stands (breaker.h).
+struct BreakerInfo {
+    bool paused{false};
+    std::string pause_reason;
+    int64_t paused_at{0};
+    //! The limits are the wallet's own (setgiftcodelimits), not the node's.
+    bool own_limits{false};
+    //! Every limit in force, with what its window holds now.
+    std::vector<LimitState> limits;
+    //! The last redemption a limit refused, while no redemption has been
+    //! admitted since; `tripped_at` is when.
+    std::optional<LimitRefusal> tripped;
+    int64_t tripped_at{0};
+};
+
 struct LedgerInfo {
     std::map<CodeState, size_t> counts;
     Amount outstanding_liability{0};  //!< issued, unexpired
@@ -276,6 +295,7 @@ struct LedgerInfo {
     //! Redemptions waiting for the payment under way to finish.
     size_t waiting{0};
     Solvency solvency;
+    BreakerInfo breaker;
 };
 
 class Ledger {
@@ -341,6 +361,17 @@ public:
     std::vector<PaymentNotice> FollowPayments();
 
     LedgerInfo Info();
+
+    //! The breaker (breaker.h). SetLimits replaces the wallet's limits
+    //! (none: back to LedgerPolicy::limits, the node's), Pause refuses
+    //! every new redemption (kPaused) until Resume; each is one durable
+    //! commit and survives a restart. Fail with kInvalidParameter (a bad
+    //! limit, a reason over 256 bytes) or kStoreFailure; then nothing
+    //! changed.
+    [[nodiscard]] Result<BreakerInfo> SetLimits(const std::optional<std::vector<WindowLimit>>& limits);
+    [[nodiscard]] Result<BreakerInfo> Pause(const std::string& reason);
+    [[nodiscard]] Result<BreakerInfo> Resume();
+    BreakerInfo Breaker();
     //! Compares the outstanding codes with what the wallet can spend now.
     //! Tells the notifier when the wallet becomes unable to pay them all
     //! (kInsolvent) and when it is able again (kSolvent); the first check
@@ -525,6 +556,22 @@ private:
     RefusalWatch m_refusals;
     //! The last solvency check's verdict; none before the first.
     std::optional<bool> m_solvent GC_GUARDED_BY(m_mutex);
+    //! The breaker's stored settings, the redemptions its windows hold,
+    //! and its last refusal while no redemption has been admitted since.
+    BreakerSettings m_breaker GC_GUARDED_BY(m_mutex);
+    RedemptionWindow m_window GC_GUARDED_BY(m_mutex);
+    std::optional<LimitRefusal> m_tripped GC_GUARDED_BY(m_mutex);
+    int64_t m_tripped_at GC_GUARDED_BY(m_mutex){0};
+    const std::vector<WindowLimit>& LimitsLocked() const GC_EXCLUSIVE_LOCKS_REQUIRED(m_mutex)
+    {
+        return m_breaker.own_limits ? m_breaker.limits : m_policy.limits;
+    }
+    BreakerInfo BreakerLocked(int64_t now) GC_EXCLUSIVE_LOCKS_REQUIRED(m_mutex);
+    //! Stores `settings` (one durable commit) and keeps them.
+    Result<BreakerInfo> StoreBreaker(const BreakerSettings& settings, const Event& event) GC_LOCKS_EXCLUDED(m_mutex);
+    //! Refuses, in `to_pay`, what the breaker does not admit; keeps the rest.
+    void AdmitLocked(std::vector<Pending*>& to_pay, std::vector<CodeRecord>& records, int64_t now)
+        GC_EXCLUSIVE_LOCKS_REQUIRED(m_mutex);
     void RecordTiming(Phase phase, uint64_t us) GC_LOCKS_EXCLUDED(m_mutex);
 };
 

@@ -19,6 +19,7 @@ const char* EventName(EventKind kind)
     case EventKind::kInsolvent: return "insolvent";
     case EventKind::kSolvent: return "solvent";
     case EventKind::kRefusals: return "refusals";
+    case EventKind::kBreaker: return "breaker";
     }
     return "unknown";
 }

@@ -296,6 +296,7 @@ enum class EventKind {
     kInsolvent,    //!< outstanding codes are worth more than the wallet can spend
     kSolvent,      //!< no longer so
     kRefusals,     //!< an unusual number of redemptions paid nothing (guessing or replay storm)
+    kBreaker,      //!< the breaker tripped on a limit, or was paused or resumed by the operator
 };
 
 //! One event: the code's id (never the code) and the payment's txid where

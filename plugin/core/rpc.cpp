@@ -32,6 +32,8 @@ int RpcErrorCodeFor(StatusCode code)
     case StatusCode::kPaymentFailed: return RPC_NODE_WALLET_ERROR;
     case StatusCode::kStoreFailure: return RPC_NODE_DATABASE_ERROR;
     case StatusCode::kCorruption: return RPC_NODE_DESERIALIZATION_ERROR;
+    case StatusCode::kLimitReached: return RPC_GIFTCODE_LIMIT;
+    case StatusCode::kPaused: return RPC_GIFTCODE_LIMIT;
     }
     assert(!"RpcErrorCodeFor called without a failure");
     return RPC_NODE_WALLET_ERROR;
@@ -394,6 +396,117 @@ RpcReply CancelGiftCodeRpc(Ledger& ledger, const UniValue& params)
     return Reply(ViewToValue(view.value()));
 }
 
+namespace {
+
+UniValue TimeOrNull(int64_t time) { return time ? UniValue(time) : UniValue(); }
+
+UniValue BreakerValue(const BreakerInfo& info)
+{
+    UniValue out(UniValue::VOBJ);
+    out.pushKV("paused", UniValue(info.paused));
+    out.pushKV("pause_reason", info.paused ? UniValue(info.pause_reason) : UniValue());
+    out.pushKV("paused_at", TimeOrNull(info.paused_at));
+    out.pushKV("limits_from", UniValue(info.own_limits ? "wallet" : "node"));
+    UniValue limits(UniValue::VARR);
+    for (const LimitState& l : info.limits) {
+        UniValue entry(UniValue::VOBJ);
+        entry.pushKV("label", l.limit.label ? UniValue(*l.limit.label) : UniValue());
+        entry.pushKV("window", UniValue(l.limit.window));
+        entry.pushKV("max_amount", l.limit.max_amount ? AmountToValue(l.limit.max_amount) : UniValue());
+        entry.pushKV("max_count", l.limit.max_count ? UniValue(l.limit.max_count) : UniValue());
+        entry.pushKV("amount", AmountToValue(l.amount));
+        entry.pushKV("count", UniValue(l.count));
+        entry.pushKV("next_release", TimeOrNull(l.next_release));
+        limits.push_back(entry);
+    }
+    out.pushKV("limits", limits);
+    out.pushKV("tripped", UniValue(info.tripped.has_value()));
+    out.pushKV("tripped_at", TimeOrNull(info.tripped_at));
+    out.pushKV("tripped_by", info.tripped ? UniValue(DescribeLimit(info.tripped->limit)) : UniValue());
+    out.pushKV("resumes_at", info.tripped ? TimeOrNull(info.tripped->fits_at) : UniValue());
+    return out;
+}
+
+//! A JSON number that is a whole number from min to max, named `name`.
+Result<int64_t> FieldInteger(const UniValue& object, const char* name, int64_t min, int64_t max)
+{
+    return IntegerParam(object[name], name, min, max);
+}
+
+Result<WindowLimit> ParseLimit(const UniValue& value)
+{
+    if (!value.isObject()) return BadParam("each limit must be an object {\"window\", \"amount\", \"count\", \"label\"}");
+    for (const std::string& key : value.getKeys()) {
+        if (key != "window" && key != "amount" && key != "count" && key != "label") {
+            return BadParam("a limit has no field \"" + key + "\"");
+        }
+    }
+    WindowLimit limit;
+    Result<int64_t> window = FieldInteger(value, "window", 1, MAX_LIMIT_WINDOW);
+    if (!window.ok()) return window.status();
+    limit.window = window.value();
+    if (!value["amount"].isNull()) {
+        Result<Amount> amount = ParseAmount(value["amount"]);
+        if (!amount.ok()) return BadParam("a limit's amount: " + amount.status().message());
+        limit.max_amount = amount.value();
+    }
+    if (!value["count"].isNull()) {
+        Result<int64_t> count = FieldInteger(value, "count", 1, std::numeric_limits<int32_t>::max());
+        if (!count.ok()) return count.status();
+        limit.max_count = uint64_t(count.value());
+    }
+    if (!value["label"].isNull()) {
+        Result<std::string> label = StringParam(value["label"], "label");
+        if (!label.ok()) return label.status();
+        limit.label = label.value();
+    }
+    if (Status s = CheckLimit(limit); !s.ok()) return s;
+    return limit;
+}
+
+} // namespace
+
+RpcReply SetGiftCodeLimitsRpc(Ledger& ledger, const UniValue& params)
+{
+    if (Status s = CheckArity(params, 1, 1); !s.ok()) return Error(s);
+    const UniValue& value = Param(params, 0);
+    std::optional<std::vector<WindowLimit>> limits;
+    if (!value.isNull()) {
+        if (!value.isArray()) return Error(BadParam("limits must be an array of limits, or null for the node's"));
+        limits.emplace();
+        for (size_t i = 0; i < value.size(); ++i) {
+            Result<WindowLimit> limit = ParseLimit(value[i]);
+            if (!limit.ok()) return Error(limit.status());
+            limits->push_back(limit.value());
+        }
+    }
+    Result<BreakerInfo> info = ledger.SetLimits(limits);
+    if (!info.ok()) return Error(info.status());
+    return Reply(BreakerValue(info.value()));
+}
+
+RpcReply PauseGiftCodesRpc(Ledger& ledger, const UniValue& params)
+{
+    if (Status s = CheckArity(params, 0, 1); !s.ok()) return Error(s);
+    std::string reason;
+    if (!Param(params, 0).isNull()) {
+        Result<std::string> r = StringParam(Param(params, 0), "reason");
+        if (!r.ok()) return Error(r.status());
+        reason = r.value();
+    }
+    Result<BreakerInfo> info = ledger.Pause(reason);
+    if (!info.ok()) return Error(info.status());
+    return Reply(BreakerValue(info.value()));
+}
+
+RpcReply ResumeGiftCodesRpc(Ledger& ledger, const UniValue& params)
+{
+    if (Status s = CheckArity(params, 0, 0); !s.ok()) return Error(s);
+    Result<BreakerInfo> info = ledger.Resume();
+    if (!info.ok()) return Error(info.status());
+    return Reply(BreakerValue(info.value()));
+}
+
 RpcReply GetGiftCodeInfoRpc(Ledger& ledger, const UniValue& params)
 {
     if (Status s = CheckArity(params, 0, 0); !s.ok()) return Error(s);
@@ -501,6 +614,7 @@ RpcReply GetGiftCodeInfoRpc(Ledger& ledger, const UniValue& params)
     out.pushKV("batches", batches);
     out.pushKV("payments_start_in", UniValue(info.start_wait));
     out.pushKV("payments_wait_for_block", UniValue(info.waits_for_block));
+    out.pushKV("breaker", BreakerValue(info.breaker));
     return Reply(out);
 }
 
@@ -518,6 +632,8 @@ const std::vector<RpcErrorDoc>& RpcErrorDocs()
         {RPC_NODE_TYPE_ERROR, "amount: not positive, below 0.00000546, over the money range, or more than 8 decimals"},
         {RPC_NODE_INVALID_PARAMETER, "an argument of the wrong type or out of range"},
         {RPC_NODE_WALLET_INSUFFICIENT_FUNDS, "the wallet does not hold the amount plus the fee"},
+        {RPC_GIFTCODE_LIMIT, "the breaker: a limit on what the wallet pays per window is reached, or the operator "
+                             "paused redemptions; the code stays issued: retry later"},
         {RPC_GIFTCODE_FUNDS_PENDING, "the wallet holds enough, in coins it cannot spend yet (unconfirmed, immature, "
                                      "locked): retry after a block"},
         {RPC_NODE_IN_INITIAL_DOWNLOAD, "the node or the wallet is catching up with the chain, or payments wait "
@@ -583,12 +699,15 @@ const std::vector<RpcMethod>& RpcMethods()
         {"redeemgiftcode", RedeemGiftCodeRpc, {"code", "address"},
          {RPC_GIFTCODE_MALFORMED, RPC_GIFTCODE_BAD_CHECKSUM, RPC_GIFTCODE_WRONG_NETWORK, RPC_GIFTCODE_UNKNOWN,
           RPC_GIFTCODE_ALREADY_REDEEMED, RPC_GIFTCODE_CANCELLED, RPC_GIFTCODE_EXPIRED, RPC_NODE_INVALID_ADDRESS_OR_KEY,
-          RPC_NODE_WALLET_INSUFFICIENT_FUNDS, RPC_GIFTCODE_FUNDS_PENDING, RPC_NODE_IN_INITIAL_DOWNLOAD,
+          RPC_NODE_WALLET_INSUFFICIENT_FUNDS, RPC_GIFTCODE_LIMIT, RPC_GIFTCODE_FUNDS_PENDING, RPC_NODE_IN_INITIAL_DOWNLOAD,
           RPC_NODE_WALLET_UNLOCK_NEEDED, RPC_NODE_WALLET_ERROR, RPC_NODE_DATABASE_ERROR}},
         {"cancelgiftcode", CancelGiftCodeRpc, {"code_or_id"},
          {RPC_GIFTCODE_MALFORMED, RPC_GIFTCODE_BAD_CHECKSUM, RPC_GIFTCODE_WRONG_NETWORK, RPC_GIFTCODE_UNKNOWN,
           RPC_GIFTCODE_ALREADY_REDEEMED, RPC_GIFTCODE_CANCELLED, RPC_NODE_INVALID_PARAMETER, RPC_NODE_DATABASE_ERROR}},
         {"getgiftcodeinfo", GetGiftCodeInfoRpc, {}, {}},
+        {"setgiftcodelimits", SetGiftCodeLimitsRpc, {"limits"}, {RPC_NODE_INVALID_PARAMETER, RPC_NODE_DATABASE_ERROR}},
+        {"pausegiftcodes", PauseGiftCodesRpc, {"reason"}, {RPC_NODE_INVALID_PARAMETER, RPC_NODE_DATABASE_ERROR}},
+        {"resumegiftcodes", ResumeGiftCodesRpc, {}, {RPC_NODE_DATABASE_ERROR}},
     };
     return methods;
 }

@@ -33,6 +33,7 @@ enum RpcErrorCode : int {
     RPC_GIFTCODE_CANCELLED = -406,
     RPC_GIFTCODE_EXPIRED = -407,
     RPC_GIFTCODE_FUNDS_PENDING = -408,
+    RPC_GIFTCODE_LIMIT = -409,
     // Node codes (src/rpc/protocol.h), repeated so the core needs no host header.
     RPC_NODE_TYPE_ERROR = -3,
     RPC_NODE_WALLET_ERROR = -4,
@@ -102,6 +103,9 @@ RpcReply ListGiftCodesRpc(Ledger& ledger, const UniValue& params);
 RpcReply RedeemGiftCodeRpc(Ledger& ledger, const UniValue& params);
 RpcReply CancelGiftCodeRpc(Ledger& ledger, const UniValue& params);
 RpcReply GetGiftCodeInfoRpc(Ledger& ledger, const UniValue& params);
+RpcReply SetGiftCodeLimitsRpc(Ledger& ledger, const UniValue& params);
+RpcReply PauseGiftCodesRpc(Ledger& ledger, const UniValue& params);
+RpcReply ResumeGiftCodesRpc(Ledger& ledger, const UniValue& params);
 
 //! Parses a JSON number or string of at most 8 decimals into satoshis.
 //! Fails with kInvalidAmount.

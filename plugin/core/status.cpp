@@ -26,6 +26,8 @@ const char* StatusCodeName(StatusCode code)
     case StatusCode::kPaymentFailed: return "payment_failed";
     case StatusCode::kStoreFailure: return "store_failure";
     case StatusCode::kCorruption: return "corruption";
+    case StatusCode::kLimitReached: return "limit_reached";
+    case StatusCode::kPaused: return "paused";
     }
     return "unknown";
 }

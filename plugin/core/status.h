@@ -38,6 +38,8 @@ enum class StatusCode {
     kPaymentFailed,      //!< the payer could not build a payment for another reason
     kStoreFailure,       //!< the database refused a write; nothing changed
     kCorruption,         //!< a stored record cannot be decoded
+    kLimitReached,       //!< the breaker's limit would be exceeded (breaker.h); retry later
+    kPaused,             //!< the operator paused redemptions; retry later
 };
 
 //! Stable lowercase name of a status code, used in getgiftcodeinfo counters

@@ -18,6 +18,8 @@
 
 #include <algorithm>
 #include <iterator>
+#include <limits>
+#include <vector>
 
 namespace giftcode {
 namespace host {
@@ -26,6 +28,57 @@ namespace {
 const char* const MIN_INPUT_ARG = "-giftcodemininput";
 const char* const TEST_FAULT_ARG = "-giftcodetestfault";
 const char* const NOTIFY_ARG = "-giftcodenotify";
+const char* const LIMIT_ARG = "-giftcodelimit";
+
+//! One -giftcodelimit=<window>:<amount>[:<count>]: the window in seconds
+//! (or with a suffix h or d), the most amount (0: none), the most count.
+bool ParseLimit(const std::string& text, WindowLimit& limit, std::string& why)
+{
+    std::vector<std::string> parts(1);
+    for (char c : text) {
+        if (c == ':') {
+            parts.emplace_back();
+        } else {
+            parts.back().push_back(c);
+        }
+    }
+    if (parts.size() < 2 || parts.size() > 3) {
+        why = "expected <window>:<amount>[:<count>]";
+        return false;
+    }
+    std::string window = parts[0];
+    int64_t unit = 1;
+    if (!window.empty() && (window.back() == 'h' || window.back() == 'd')) {
+        unit = window.back() == 'h' ? 3600 : 86400;
+        window.pop_back();
+    }
+    int64_t n;
+    if (!ParseInt64(window, &n) || n < 1 || n > MAX_LIMIT_WINDOW / unit) {
+        why = strprintf("the window must be 1 to %d seconds (or hours with h, days with d)", MAX_LIMIT_WINDOW);
+        return false;
+    }
+    limit.window = n * unit;
+    CAmount amount;
+    if (!ParseMoney(parts[1], amount) || !MoneyRange(amount)) {
+        why = "the amount must be a number of " + CURRENCY_UNIT + " (0: no limit on the amount)";
+        return false;
+    }
+    limit.max_amount = amount;
+    if (parts.size() == 3) {
+        int64_t count;
+        if (!ParseInt64(parts[2], &count) || count < 0 || count > std::numeric_limits<int32_t>::max()) {
+            why = "the count must be a whole number (0: no limit on the count)";
+            return false;
+        }
+        limit.max_count = uint64_t(count);
+    }
+    Status checked = CheckLimit(limit);
+    if (!checked.ok()) {
+        why = checked.message();
+        return false;
+    }
+    return true;
+}
 //! A whole-number option, its range and its help.
 struct IntOption {
     const char* name;
@@ -100,6 +153,14 @@ void AddOptions()
                                option->default_value),
                      ArgsManager::ALLOW_ANY, OptionsCategory::WALLET);
     }
+    gArgs.AddArg(strprintf("%s=<window>:<amt>[:<n>]", LIMIT_ARG),
+                 strprintf("A limit of the gift-code breaker for every wallet that has not set its own "
+                           "(setgiftcodelimits): in any <window> (seconds, or hours with h, days with d; at most 31 "
+                           "days), redemptions pay at most <amt> %s (0: no limit on the amount) and at most <n> "
+                           "codes (0 or none: no limit on the count); a redemption that would pass it is refused "
+                           "with -409, its code still issued. Repeat for several windows (default: none)",
+                           CURRENCY_UNIT),
+                 ArgsManager::ALLOW_ANY, OptionsCategory::WALLET);
 #if HAVE_SYSTEM
     gArgs.AddArg(strprintf("%s=<cmd>", NOTIFY_ARG),
                  "Execute command on each gift-code event that an operator should hear of (a redemption committed, "
@@ -129,6 +190,14 @@ bool CheckOptions(std::string& error)
         if (!ParseIntOption(*option, ignored)) {
             error = strprintf("Invalid value for %s: '%s' (a whole number of %s from %d to %d)", option->name,
                               gArgs.GetArg(option->name, ""), option->unit, option->min, option->max);
+            return false;
+        }
+    }
+    for (const std::string& text : gArgs.GetArgs(LIMIT_ARG)) {
+        WindowLimit limit;
+        std::string why;
+        if (!ParseLimit(text, limit, why)) {
+            error = strprintf("Invalid value for %s: '%s' (%s)", LIMIT_ARG, text, why);
             return false;
         }
     }
@@ -167,6 +236,17 @@ size_t MaxPaymentCodes()
 int64_t PaymentWaitMillis() { return IntOptionValue(BATCH_WAIT); }
 
 uint64_t RefusalAlert() { return uint64_t(IntOptionValue(REFUSAL_ALERT)); }
+
+std::vector<WindowLimit> Limits()
+{
+    std::vector<WindowLimit> limits;
+    for (const std::string& text : gArgs.GetArgs(LIMIT_ARG)) {
+        WindowLimit limit;
+        std::string why;
+        if (ParseLimit(text, limit, why)) limits.push_back(limit);  // CheckOptions refused the node otherwise
+    }
+    return limits;
+}
 
 std::string NotifyCommandTemplate()
 {

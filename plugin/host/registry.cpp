@@ -114,6 +114,7 @@ public:
         // Reasons may hold labels, which are anyone's text: one log line each.
         case EventKind::kInsolvent:
         case EventKind::kRefusals:
+        case EventKind::kBreaker:
             m_wallet.WalletLogPrintf("gift codes: WARNING: %s\n", SafeText(event.reason));
             break;
         case EventKind::kSolvent:
@@ -156,6 +157,7 @@ void OnWalletLoaded(const std::shared_ptr<CWallet>& wallet)
     policy.max_payment_codes = MaxPaymentCodes();
     policy.payment_wait_ms = PaymentWaitMillis();
     policy.refusal_alert = RefusalAlert();
+    policy.limits = Limits();
     Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(ports, policy);
     if (ledger.ok()) {
         state->ledger = std::move(ledger.value());

@@ -59,6 +59,9 @@ std::vector<Res> CodeFields()
     };
 }
 
+//! getgiftcodeinfo's breaker object, and what the breaker's RPCs return.
+std::vector<Res> BreakerFields();
+
 //! The method's "Errors:" section, from the core's one table.
 std::string ErrorsNote(const char* name)
 {
@@ -312,8 +315,91 @@ RPCHelpMan InfoHelp()
             }},
             {Res::Type::NUM, "payments_start_in", "Seconds before this wallet makes new payments after being loaded (-giftcodestartdelay); 0 once it does"},
             {Res::Type::BOOL, "payments_wait_for_block", "Whether new payments wait for the next block: the wallet was restored from a backup, or loaded without its state file, with codes unpaid"},
+            {Res::Type::OBJ, "breaker", "Limits on what redemptions pay per window, and the operator's pause (setgiftcodelimits, pausegiftcodes)", BreakerFields()},
         }},
         RPCExamples{HelpExampleCli("getgiftcodeinfo", "") + ExampleRpc("getgiftcodeinfo", "")},
+    };
+}
+
+std::vector<Res> BreakerFields()
+{
+    return {
+        {Res::Type::BOOL, "paused", "Whether the operator paused redemptions (pausegiftcodes)"},
+        {Res::Type::STR, "pause_reason", "The reason given; null when not paused"},
+        {Res::Type::NUM_TIME, "paused_at", "When; null when not paused"},
+        {Res::Type::STR, "limits_from", "wallet (setgiftcodelimits) or node (-giftcodelimit)"},
+        {Res::Type::ARR, "limits", "Every limit in force, with what its window holds now", {
+            {Res::Type::OBJ, "", "", {
+                {Res::Type::STR, "label", "Only codes with this label; null for every code of the wallet"},
+                {Res::Type::NUM, "window", "Seconds"},
+                {Res::Type::STR_AMOUNT, "max_amount", "Most paid in any window; null for no limit on the amount"},
+                {Res::Type::NUM, "max_count", "Most redemptions in any window; null for no limit on the count"},
+                {Res::Type::STR_AMOUNT, "amount", "Paid in the window now"},
+                {Res::Type::NUM, "count", "Redemptions in the window now"},
+                {Res::Type::NUM_TIME, "next_release", "When the oldest of them leaves the window; null when it is empty"},
+            }},
+        }},
+        {Res::Type::BOOL, "tripped", "A limit refused the last redemption that reached it, and none has been paid since"},
+        {Res::Type::NUM_TIME, "tripped_at", "When; null when not tripped"},
+        {Res::Type::STR, "tripped_by", "The limit; null when not tripped"},
+        {Res::Type::NUM_TIME, "resumes_at", "From when that redemption fits the limit again, nothing more being paid; null when not tripped or when its amount alone exceeds the limit"},
+    };
+}
+
+RPCHelpMan SetLimitsHelp()
+{
+    return RPCHelpMan{"setgiftcodelimits",
+        "\nSet this wallet's gift-code breaker: limits on what its redemptions pay in a sliding window,\n"
+        "for the whole wallet or for one label. A redemption that would pass a limit is refused with -409,\n"
+        "its code still issued, and the breaker trips (logged, and -giftcodenotify runs a breaker event).\n"
+        "The limits are stored in the wallet (a restart keeps them) and replace the node's -giftcodelimit;\n"
+        "null goes back to the node's. What a window holds is the redemptions themselves, so setting a\n"
+        "limit counts what was paid before it.\n" + ErrorsNote("setgiftcodelimits"),
+        {
+            {"limits", Arg::Type::ARR, Arg::Optional::NO, "The limits (at most 100), or null for the node's", {
+                {"", Arg::Type::OBJ, Arg::Optional::OMITTED, "", {
+                    {"window", Arg::Type::NUM, Arg::Optional::NO, "Seconds, 1 to 2678400 (31 days)"},
+                    {"amount", Arg::Type::AMOUNT, Arg::Optional::OMITTED, "Most paid in any window, in " + CURRENCY_UNIT},
+                    {"count", Arg::Type::NUM, Arg::Optional::OMITTED, "Most redemptions in any window"},
+                    {"label", Arg::Type::STR, Arg::Optional::OMITTED, "Only codes with this label; omitted for every code"},
+                }},
+            }},
+        },
+        RPCResult{Res::Type::OBJ, "", "The breaker, as getgiftcodeinfo shows it", BreakerFields()},
+        RPCExamples{
+            HelpExampleCli("setgiftcodelimits", "'[{\"window\": 3600, \"amount\": 100}, {\"window\": 86400, \"amount\": 500, \"count\": 2000}]'") +
+            HelpExampleCli("setgiftcodelimits", "'[{\"window\": 86400, \"amount\": 50, \"label\": \"spring\"}]'") +
+            HelpExampleCli("setgiftcodelimits", "null") +
+            ExampleRpc("setgiftcodelimits", "[{\"window\": 3600, \"amount\": 100}]")
+        },
+    };
+}
+
+RPCHelpMan PauseHelp()
+{
+    return RPCHelpMan{"pausegiftcodes",
+        "\nTrip this wallet's gift-code breaker by hand: every new redemption is refused with -409, its code\n"
+        "still issued, until resumegiftcodes. Replays of codes already redeemed are still answered. Stored\n"
+        "in the wallet: a restart keeps it paused.\n" + ErrorsNote("pausegiftcodes"),
+        {
+            {"reason", Arg::Type::STR, /* default */ "\"\"", "Why, up to 256 bytes; holders' refusals name it"},
+        },
+        RPCResult{Res::Type::OBJ, "", "The breaker, as getgiftcodeinfo shows it", BreakerFields()},
+        RPCExamples{
+            HelpExampleCli("pausegiftcodes", "\"investigating a leak\"") +
+            ExampleRpc("pausegiftcodes", "\"investigating a leak\"")
+        },
+    };
+}
+
+RPCHelpMan ResumeHelp()
+{
+    return RPCHelpMan{"resumegiftcodes",
+        "\nLet redemptions through again after pausegiftcodes; the limits still apply.\n" +
+            ErrorsNote("resumegiftcodes"),
+        {},
+        RPCResult{Res::Type::OBJ, "", "The breaker, as getgiftcodeinfo shows it", BreakerFields()},
+        RPCExamples{HelpExampleCli("resumegiftcodes", "") + ExampleRpc("resumegiftcodes", "")},
     };
 }
 
@@ -331,6 +417,9 @@ const HostMethod HOST_METHODS[] = {
     {"redeemgiftcode", RedeemHelp, true},
     {"cancelgiftcode", CancelHelp, false},
     {"getgiftcodeinfo", InfoHelp, false},
+    {"setgiftcodelimits", SetLimitsHelp, false},
+    {"pausegiftcodes", PauseHelp, false},
+    {"resumegiftcodes", ResumeHelp, false},
 };
 
 UniValue Handle(const JSONRPCRequest& request, const RpcMethod& method, const HostMethod& host)

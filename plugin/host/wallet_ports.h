@@ -56,6 +56,8 @@ int64_t PaymentWaitMillis();
 //! -giftcoderefusalalert: redemptions that pay nothing within a minute that
 //! raise a refusals event (0: never). CheckOptions has validated it.
 uint64_t RefusalAlert();
+//! -giftcodelimit: the breaker's limits of a wallet without its own.
+std::vector<WindowLimit> Limits();
 //! -giftcodenotify's command, empty when there is none (or the node cannot
 //! run commands).
 std::string NotifyCommandTemplate();

@@ -32,7 +32,8 @@ BOOST_AUTO_TEST_CASE(node_codes_are_named_after_the_module_reasons)
     BOOST_CHECK_EQUAL(NodeError(-22).key, "corruption");
     BOOST_CHECK_EQUAL(*NodeError(-405).rpc_code, -405);
     BOOST_CHECK(!NodeError(-405).retry_after);
-    for (int code : {-10, -408, -20}) {
+    BOOST_CHECK_EQUAL(NodeError(-409).key, "limit_reached");
+    for (int code : {-10, -408, -20, -409}) {
         BOOST_CHECK(IsRetryableRpcCode(code));
         BOOST_CHECK_EQUAL(NodeError(code).http, 503);
         BOOST_CHECK_EQUAL(*NodeError(code).retry_after, 5);
@@ -44,13 +45,15 @@ BOOST_AUTO_TEST_CASE(node_codes_are_named_after_the_module_reasons)
     BOOST_CHECK_EQUAL(*unknown.rpc_code, -32601);
 }
 
-BOOST_AUTO_TEST_CASE(every_reason_maps_to_its_own_name_except_the_shared_wallet_code)
+BOOST_AUTO_TEST_CASE(every_reason_maps_to_its_own_name_except_the_shared_codes)
 {
-    for (int i = static_cast<int>(StatusCode::kMalformedCode); i <= static_cast<int>(StatusCode::kCorruption); ++i) {
+    for (int i = static_cast<int>(StatusCode::kMalformedCode); i <= static_cast<int>(StatusCode::kPaused); ++i) {
         StatusCode reason = static_cast<StatusCode>(i);
         ApiError error = NodeError(RpcErrorCodeFor(reason));
         if (reason == StatusCode::kWalletUnsupported) {
             BOOST_CHECK_EQUAL(error.key, "payment_failed");
+        } else if (reason == StatusCode::kPaused) {
+            BOOST_CHECK_EQUAL(error.key, "limit_reached");
         } else {
             BOOST_CHECK_EQUAL(error.key, StatusCodeName(reason));
         }

@@ -216,7 +216,7 @@ class ArgumentsTest(GiftCodeTestFramework):
         self.log.info("every monacoin-cli example of every RPC's help runs")
         examples = 0
         for method in ("creategiftcode", "getgiftcode", "listgiftcodes", "redeemgiftcode", "cancelgiftcode",
-                       "getgiftcodeinfo"):
+                       "getgiftcodeinfo", "setgiftcodelimits", "pausegiftcodes", "resumegiftcodes"):
             for line in node.rpc("help", method).splitlines():
                 if not line.startswith("> monacoin-cli "):
                     continue

@@ -12,7 +12,8 @@ what the node does.
 3. behaviour: every error each RPC's help lists as its own is provoked on
    this node, through that RPC, and answers with that code:
    -401..-407 and -5, -3, -8 with bad input; -6 with a code worth more than
-   the wallet; -408 with every coin locked (lockunspent); -10 while the node
+   the wallet; -409 with redemptions paused (pausegiftcodes); -408 with
+   every coin locked (lockunspent); -10 while the node
    is in initial block download; -13 in a locked encrypted wallet; -4 in a
    wallet without private keys (creategiftcode) and on a node whose
    -maxtxfee no payment fits (redeemgiftcode); -20 with every sync of the
@@ -45,13 +46,15 @@ sys.path.insert(0, os.path.join(REPO_ROOT, "test", "powercut"))
 import powercut  # noqa: E402
 
 SHORT = {"create": "creategiftcode", "get": "getgiftcode", "list": "listgiftcodes", "redeem": "redeemgiftcode",
-         "cancel": "cancelgiftcode", "info": "getgiftcodeinfo"}
+         "cancel": "cancelgiftcode", "info": "getgiftcodeinfo", "limits": "setgiftcodelimits",
+         "pause": "pausegiftcodes", "resume": "resumegiftcodes"}
 METHODS = tuple(SHORT.values())
 #: Arguments that make each RPC run (for -1: one too many; for -18/-19).
 VALID = {"creategiftcode": (Decimal("1"),), "getgiftcode": ("00" * 16,), "listgiftcodes": (),
-         "redeemgiftcode": ("RGC-X", "x"), "cancelgiftcode": ("00" * 16,), "getgiftcodeinfo": ()}
+         "redeemgiftcode": ("RGC-X", "x"), "cancelgiftcode": ("00" * 16,), "getgiftcodeinfo": (),
+         "setgiftcodelimits": ([],), "pausegiftcodes": (), "resumegiftcodes": ()}
 MAX_ARGS = {"creategiftcode": 4, "getgiftcode": 1, "listgiftcodes": 4, "redeemgiftcode": 2, "cancelgiftcode": 1,
-            "getgiftcodeinfo": 0}
+            "getgiftcodeinfo": 0, "setgiftcodelimits": 1, "pausegiftcodes": 1, "resumegiftcodes": 0}
 REGTEST_RPC_PORT = 19443
 PASSPHRASE = "help test passphrase"
 
@@ -85,7 +88,7 @@ def parse_doc_table():
         column = cells[3]
         names_part = column.split(";")[0]
         names = set() if "every RPC" in names_part else {
-            SHORT[n] for n in re.findall(r"\b(create|get|list|redeem|cancel|info)\b", names_part)}
+            SHORT[n] for n in re.findall(r"\b(create|get|list|redeem|cancel|info|limits|pause|resume)\b", names_part)}
         for code in cells[1].split(", "):
             table[int(code)] = (names, "every RPC" in column)
     return table
@@ -225,6 +228,13 @@ class HelpTest(GiftCodeTestFramework):
         self.expect(-13, "creategiftcode", 1, wallet="enc")
         self.expect(-13, "redeemgiftcode", enc_code["code"], payee, wallet="enc")
 
+        # -409: the breaker, paused by hand; -8 for its own bad arguments.
+        issuer.pausegiftcodes("help test")
+        self.expect(-409, "redeemgiftcode", spare["code"], payee)
+        issuer.resumegiftcodes()
+        self.expect(-8, "setgiftcodelimits", [{"window": 0, "amount": 1}])
+        self.expect(-8, "pausegiftcodes", "r" * 257)
+
         # -4 from creategiftcode: a wallet that cannot sign.
         node.rpc("createwallet", "watch", True)
         self.expect(-4, "creategiftcode", 1, wallet="watch")
@@ -234,6 +244,9 @@ class HelpTest(GiftCodeTestFramework):
         self.expect(-20, "creategiftcode", 1)
         self.expect(-20, "cancelgiftcode", codes[4]["id"])
         self.expect(-20, "redeemgiftcode", codes[5]["code"], payee)
+        self.expect(-20, "setgiftcodelimits", [])
+        self.expect(-20, "pausegiftcodes")
+        self.expect(-20, "resumegiftcodes")
         powercut.set_fault(self.control, None, "/wallets/")
         assert_equal(issuer.getgiftcode(codes[4]["id"])["state"], "issued")
 

@@ -615,6 +615,7 @@ LedgerPolicy FakeNode::policy() const
     policy.max_payment_codes = max_payment_codes;
     policy.payment_wait_ms = payment_wait_ms;
     policy.refusal_alert = refusal_alert;
+    policy.limits = limits;
     return policy;
 }
 

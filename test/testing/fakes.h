@@ -347,6 +347,8 @@ struct FakeNode {
     int64_t payment_wait_ms{0};
     //! LedgerPolicy::refusal_alert of those ledgers.
     uint64_t refusal_alert{0};
+    //! LedgerPolicy::limits of those ledgers (the node's -giftcodelimit).
+    std::vector<WindowLimit> limits;
     //! Opens a ledger over these fakes; fails the test if it cannot.
     std::unique_ptr<Ledger> Open();
 };

@@ -417,8 +417,9 @@ BOOST_AUTO_TEST_CASE(every_failure_has_its_documented_error_code)
         {StatusCode::kNodeCatchingUp, -10},    {StatusCode::kWalletLocked, -13},
         {StatusCode::kWalletUnsupported, -4},  {StatusCode::kPaymentFailed, -4},
         {StatusCode::kStoreFailure, -20},      {StatusCode::kCorruption, -22},
+        {StatusCode::kLimitReached, -409},     {StatusCode::kPaused, -409},
     };
-    BOOST_CHECK_EQUAL(table.size(), size_t(StatusCode::kCorruption));  // every failure
+    BOOST_CHECK_EQUAL(table.size(), size_t(StatusCode::kPaused));  // every failure
     for (const auto& [status, code] : table) {
         BOOST_CHECK_MESSAGE(RpcErrorCodeFor(status) == code, StatusCodeName(status));
     }
@@ -492,6 +493,16 @@ BOOST_AUTO_TEST_CASE(each_method_returns_exactly_the_errors_its_help_lists)
         {"redeemgiftcode", {2, {fresh_code, [] { return UniValue(TestAddress(3)); }}}},
         {"cancelgiftcode", {1, {fresh_id}}},
         {"getgiftcodeinfo", {0, {}}},
+        {"setgiftcodelimits", {1, {[] {
+             UniValue limits(UniValue::VARR);
+             UniValue limit(UniValue::VOBJ);
+             limit.pushKV("window", 3600);
+             limit.pushKV("amount", Num("1000000"));
+             limits.push_back(limit);
+             return limits;
+         }}}},
+        {"pausegiftcodes", {0, {[] { return UniValue("checking"); }}}},
+        {"resumegiftcodes", {0, {}}},
     };
     struct Mode {
         const char* name;
@@ -506,6 +517,7 @@ BOOST_AUTO_TEST_CASE(each_method_returns_exactly_the_errors_its_help_lists)
         {"commit fails", [this](bool on) { store.FailNextCommits(on ? 1 : 0); }},
         {"keys broken", [this](bool on) { node.payer.SetBrokenPaymentKeys(on ? 1 : 0); }},
         {"payment fails", [this](bool on) { node.payer.FailPayments(on); }},
+        {"paused", [this](bool on) { BOOST_REQUIRE(on ? ledger->Pause("test").ok() : ledger->Resume().ok()); }},
     };
     std::map<std::string, std::set<int>> seen;
     for (const RpcMethod& method : RpcMethods()) {
@@ -595,6 +607,77 @@ BOOST_AUTO_TEST_CASE(the_cli_sends_null_only_for_string_arguments_that_may_be_nu
     BOOST_CHECK(!CliSendsNull("creategiftcode", 0, "", "null"));
     BOOST_CHECK(!CliSendsNull("sendtoaddress", 2, "", "null"));
     BOOST_CHECK(!CliSendsNull("listgiftcodes", -1, "", "null"));
+}
+
+BOOST_AUTO_TEST_CASE(the_breaker_s_rpcs_set_show_and_refuse)
+{
+    UniValue limits(UniValue::VARR);
+    UniValue wallet(UniValue::VOBJ);
+    wallet.pushKV("window", 3600);
+    wallet.pushKV("amount", Num("2"));
+    limits.push_back(wallet);
+    UniValue spring(UniValue::VOBJ);
+    spring.pushKV("window", 60);
+    spring.pushKV("count", 1);
+    spring.pushKV("label", "spring");
+    limits.push_back(spring);
+    UniValue b = Ok("setgiftcodelimits", Params({limits}));
+    BOOST_CHECK_EQUAL(b["limits_from"].get_str(), "wallet");
+    BOOST_REQUIRE_EQUAL(b["limits"].size(), 2u);
+    BOOST_CHECK(b["limits"][0]["label"].isNull());
+    BOOST_CHECK_EQUAL(b["limits"][0]["max_amount"].getValStr(), "2.00000000");
+    BOOST_CHECK(b["limits"][0]["max_count"].isNull());
+    BOOST_CHECK_EQUAL(b["limits"][1]["label"].get_str(), "spring");
+    BOOST_CHECK_EQUAL(b["limits"][1]["max_count"].get_int64(), 1);
+    BOOST_CHECK(b["limits"][1]["max_amount"].isNull());
+    BOOST_CHECK_EQUAL(b["tripped"].get_bool(), false);
+    BOOST_CHECK(b["resumes_at"].isNull() && b["tripped_by"].isNull() && b["paused_at"].isNull());
+
+    const UniValue addr(TestAddress(1));
+    const std::string one = CreateOne("1.5")["code"].get_str();
+    Ok("redeemgiftcode", Params({UniValue(one), addr}));
+    const std::string two = CreateOne("1")["code"].get_str();
+    ExpectError("redeemgiftcode", Params({UniValue(two), addr}), RPC_GIFTCODE_LIMIT);
+    b = Ok("getgiftcodeinfo", Params({}))["breaker"];
+    BOOST_CHECK_EQUAL(b["tripped"].get_bool(), true);
+    BOOST_CHECK_EQUAL(b["tripped_by"].get_str(), "wallet: per 1 h at most 2.00000000");
+    BOOST_CHECK_EQUAL(b["resumes_at"].get_int64(), node.clock.Now() + 3600);
+    BOOST_CHECK_EQUAL(b["limits"][0]["amount"].getValStr(), "1.50000000");
+    BOOST_CHECK_EQUAL(b["limits"][0]["count"].get_int64(), 1);
+    BOOST_CHECK_EQUAL(b["limits"][0]["next_release"].get_int64(), node.clock.Now() + 3600);
+    BOOST_CHECK_EQUAL(Ok("getgiftcodeinfo", Params({}))["failed_redemptions"]["limit_reached"].get_int64(), 1);
+
+    b = Ok("pausegiftcodes", Params({UniValue("audit")}));
+    BOOST_CHECK_EQUAL(b["paused"].get_bool(), true);
+    BOOST_CHECK_EQUAL(b["pause_reason"].get_str(), "audit");
+    BOOST_CHECK_EQUAL(b["paused_at"].get_int64(), node.clock.Now());
+    node.clock.Advance(3601);
+    ExpectError("redeemgiftcode", Params({UniValue(two), addr}), RPC_GIFTCODE_LIMIT);
+    BOOST_CHECK_EQUAL(Ok("getgiftcodeinfo", Params({}))["failed_redemptions"]["paused"].get_int64(), 1);
+    b = Ok("resumegiftcodes", Params({}));
+    BOOST_CHECK(b["pause_reason"].isNull());
+    Ok("redeemgiftcode", Params({UniValue(two), addr}));
+    BOOST_CHECK_EQUAL(Ok("pausegiftcodes", Params({}))["pause_reason"].get_str(), "");
+    Ok("resumegiftcodes", Params({}));
+    BOOST_CHECK_EQUAL(Ok("setgiftcodelimits", Params({UniValue()}))["limits_from"].get_str(), "node");
+    BOOST_CHECK_EQUAL(Ok("setgiftcodelimits", Params({UniValue(UniValue::VARR)}))["limits_from"].get_str(), "wallet");
+
+    // Each bad limit is named, and nothing changes.
+    const auto bad = [this](const std::string& json, const std::string& message) {
+        UniValue value;
+        BOOST_REQUIRE(value.read(json));
+        ExpectError("setgiftcodelimits", Params({value}), RPC_NODE_INVALID_PARAMETER, message);
+    };
+    bad(R"({"window": 60})", "limits must be an array of limits, or null for the node's");
+    bad(R"([5])", "each limit must be an object {\"window\", \"amount\", \"count\", \"label\"}");
+    bad(R"([{"window": 60, "amount": 1, "colour": 1}])", "a limit has no field \"colour\"");
+    bad(R"([{"amount": 1}])", "window must be a number, got null");
+    bad(R"([{"window": 2678401, "amount": 1}])", "window must be a whole number from 1 to 2678400");
+    bad(R"([{"window": 60, "amount": "x"}])", "a limit's amount: amount must be a number of MONA with at most 8 decimals");
+    bad(R"([{"window": 60, "count": 0}])", "count must be a whole number from 1 to 2147483647");
+    bad(R"([{"window": 60, "amount": 1, "label": 5}])", "label must be a string");
+    bad(R"([{"window": 60}])", "a limit needs an amount, a count, or both");
+    ExpectError("pausegiftcodes", Params({Num("1")}), RPC_NODE_INVALID_PARAMETER, "reason must be a string");
 }
 
 BOOST_AUTO_TEST_CASE(arguments_of_the_wrong_type_are_named)

@@ -30,11 +30,12 @@ const ServerKey SERVER_KEYS[] = {
 };
 
 constexpr StatusCode FIRST_REASON = StatusCode::kMalformedCode;
-constexpr StatusCode LAST_REASON = StatusCode::kCorruption;
+constexpr StatusCode LAST_REASON = StatusCode::kLimitReached;
 
 //! The module's reason for a node code. -4 stands for two reasons (the
 //! wallet cannot sign; the payment could not be built): the holder's message
-//! is the same, payment_failed.
+//! is the same, payment_failed. -409 too (a limit of the breaker, or the
+//! operator's pause): limit_reached.
 std::optional<StatusCode> ReasonFor(int rpc_code)
 {
     if (rpc_code == RPC_NODE_WALLET_ERROR) return StatusCode::kPaymentFailed;
@@ -61,6 +62,8 @@ int HttpStatusFor(StatusCode reason)
     case StatusCode::kNodeCatchingUp:
     case StatusCode::kFundsPending:
     case StatusCode::kStoreFailure:
+    case StatusCode::kLimitReached:
+    case StatusCode::kPaused:
         return 503;
     case StatusCode::kOk:
     case StatusCode::kInvalidAmount:
@@ -93,7 +96,7 @@ constexpr int RPC_NODE_IN_WARMUP = -28;
 bool IsRetryableRpcCode(int rpc_code)
 {
     return rpc_code == RPC_NODE_IN_INITIAL_DOWNLOAD || rpc_code == RPC_GIFTCODE_FUNDS_PENDING ||
-           rpc_code == RPC_NODE_DATABASE_ERROR || rpc_code == RPC_NODE_IN_WARMUP;
+           rpc_code == RPC_NODE_DATABASE_ERROR || rpc_code == RPC_NODE_IN_WARMUP || rpc_code == RPC_GIFTCODE_LIMIT;
 }
 
 ApiError NodeError(int rpc_code)
