@@ -51,7 +51,7 @@ from test_framework.chain import mature_coinbases, outputs_to
 from test_framework.giftcode import (ERR_ALREADY_REDEEMED, ERR_BAD_CHECKSUM, ERR_CANCELLED, ERR_EXPIRED,
                                      ERR_INSUFFICIENT_FUNDS, ERR_INVALID_ADDRESS, ERR_MALFORMED, ERR_UNKNOWN, ERR_WALLET,
                                      ERR_WALLET_LOCKED, ERR_WALLET_NOT_FOUND, ERR_WRONG_NETWORK, WorkQueueFull,
-                                     find_powercut_library)
+                                     find_powercut_library, preload_powercut)
 from test_framework.test_framework import GiftCodeTestFramework
 from test_framework.test_node import TestNode
 from test_framework.util import REPO_ROOT, assert_equal, assert_true, wait_until
@@ -108,12 +108,7 @@ class ClientTest(GiftCodeTestFramework):
         self.nodes.append(node)
         # The wallet's writes run through libpowercut.so, which fails them on
         # demand (-20); nothing else changes.
-        base = node.datadir.rstrip("/")
-        os.makedirs(node.walletdir, exist_ok=True)  # the library watches it from the start
-        self.faults = base + ".faults"
-        node.env = powercut.environment(find_powercut_library(self.options.powercut), node.walletdir,
-                                        base + ".powercut", faults=self.faults)
-        node.side_files += [base + ".powercut", self.faults, self.faults + ".tmp"]
+        self.faults, _ = preload_powercut(node, find_powercut_library(self.options.powercut))
         self.start_node(0)
 
     def client(self, wallet="issuer", **args):

@@ -37,7 +37,7 @@ import time
 from decimal import Decimal
 
 from test_framework.chain import mature_coinbases
-from test_framework.giftcode import RpcError, find_powercut_library
+from test_framework.giftcode import RpcError, find_powercut_library, preload_powercut
 from test_framework.test_framework import GiftCodeTestFramework
 from test_framework.util import REPO_ROOT, assert_equal, assert_true, wait_until
 from giftcodekit import codeformat as fmt
@@ -103,13 +103,8 @@ class HelpTest(GiftCodeTestFramework):
 
     def run_test(self):
         node = self.node = self.nodes[0]
-        library = find_powercut_library(self.options.powercut)
         node.stop()
-        directory = os.path.dirname(node.datadir.rstrip("/"))
-        self.control = os.path.join(directory, os.path.basename(node.datadir.rstrip("/")) + ".faults")
-        journal = os.path.join(directory, os.path.basename(node.datadir.rstrip("/")) + ".powercut")
-        node.env = powercut.environment(library, node.walletdir, journal, faults=self.control)
-        node.side_files += [journal, self.control, self.control + ".tmp"]
+        self.control, _ = preload_powercut(node, find_powercut_library(self.options.powercut))
         node.start()
 
         self.log.info("help: an Errors: section per RPC, and this network's port in the examples")

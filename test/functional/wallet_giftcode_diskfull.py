@@ -32,7 +32,8 @@ import sys
 from decimal import Decimal
 
 from test_framework.chain import mature_coinbases, outputs_to
-from test_framework.giftcode import ERR_STORE_FAILURE, RpcError, assert_snapshot_equal, find_powercut_library, snapshot
+from test_framework.giftcode import (ERR_STORE_FAILURE, RpcError, assert_snapshot_equal, find_powercut_library,
+                                     preload_powercut, snapshot)
 from test_framework.test_framework import GiftCodeTestFramework
 from test_framework.util import REPO_ROOT, assert_equal, assert_raises_rpc_error, assert_true, wait_until
 
@@ -85,11 +86,7 @@ class DiskFullTest(GiftCodeTestFramework):
         for c in codes:
             c["address"] = payee.getnewaddress()
         node.stop()
-        directory = os.path.dirname(node.datadir.rstrip("/"))
-        self.control = os.path.join(directory, os.path.basename(node.datadir.rstrip("/")) + ".faults")
-        journal = os.path.join(directory, os.path.basename(node.datadir.rstrip("/")) + ".powercut")
-        node.env = powercut.environment(library, node.walletdir, journal, faults=self.control)
-        node.side_files += [journal, self.control, self.control + ".tmp"]
+        self.control, journal = preload_powercut(node, library)
         node.start()
 
         self.log.info("disk full: redemptions and creation get -20, nothing changes, the node runs on")

@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import struct
+import sys
 import threading
 import time
 import traceback
@@ -50,30 +51,46 @@ TXID_RE = re.compile(r"^[0-9a-f]{64}$")
 ENV_POWERCUT_LIB = "GIFTCODE_POWERCUT_LIB"
 
 
-#: giftcode-claim: --claim-server, else this variable, else the default build's.
+#: giftcode-claim: this variable, else the default build's.
 ENV_CLAIM_SERVER = "GIFTCODE_CLAIM_SERVER"
 
 
-def find_claim_server(value=None):
-    """The giftcode-claim to run: `value`, $GIFTCODE_CLAIM_SERVER or the
-    default build's. Raises NodeError when there is none."""
-    path = value or os.environ.get(ENV_CLAIM_SERVER) or os.path.join(
-        REPO_ROOT, "build", "default", "contrib", "claim", "giftcode-claim")
+def find_built(value, variable, default, how):
+    """`value`, else $`variable`, else `default` (a path below the
+    checkout), made absolute. Raises NodeError when it does not exist."""
+    path = value or os.environ.get(variable) or os.path.join(REPO_ROOT, *default)
     if not os.path.exists(path):
-        raise NodeError("giftcode-claim not found at %s: build it with `cmake --workflow --preset default`, or "
-                        "name it with $%s" % (path, ENV_CLAIM_SERVER))
+        raise NodeError("%s not found: build it with `cmake --workflow --preset default`, or %s" % (path, how))
     return os.path.abspath(path)
+
+
+def find_claim_server(value=None):
+    """The giftcode-claim to run (the default build's unless named)."""
+    return find_built(value, ENV_CLAIM_SERVER, ("build", "default", "contrib", "claim", "giftcode-claim"),
+                      "name it with $%s" % ENV_CLAIM_SERVER)
 
 
 def find_powercut_library(value):
     """The libpowercut.so to preload: `value`, $GIFTCODE_POWERCUT_LIB or the
-    default build's. Raises NodeError when there is none."""
-    path = value or os.environ.get(ENV_POWERCUT_LIB) or os.path.join(
-        REPO_ROOT, "build", "default", "test", "powercut", "libpowercut.so")
-    if not os.path.exists(path):
-        raise NodeError("libpowercut.so not found at %s: build it with `cmake --workflow --preset default`, or "
-                        "name it with --powercut or $%s" % (path, ENV_POWERCUT_LIB))
-    return os.path.abspath(path)
+    default build's."""
+    return find_built(value, ENV_POWERCUT_LIB, ("build", "default", "test", "powercut", "libpowercut.so"),
+                      "name it with --powercut or $%s" % ENV_POWERCUT_LIB)
+
+
+def preload_powercut(node, library):
+    """From its next start, runs `node` under libpowercut.so watching its
+    wallets directory, so that a test can fail the wallets' writes
+    (powercut.set_fault on the control file) or cut its power
+    (powercut.rollback on the journal). Returns (control, journal): they sit
+    beside the data directory and go with it."""
+    sys.path.insert(0, os.path.join(REPO_ROOT, "test", "powercut"))
+    import powercut  # noqa: E402  (test/powercut)
+    base = node.datadir.rstrip("/")
+    control, journal = base + ".faults", base + ".powercut"
+    os.makedirs(node.walletdir, exist_ok=True)  # the library watches it from the start
+    node.env = powercut.environment(library, node.walletdir, journal, faults=control)
+    node.side_files += [journal, control, control + ".tmp"]
+    return control, journal
 
 
 # ---------------------------------------------------------------------------
