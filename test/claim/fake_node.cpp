@@ -93,7 +93,7 @@ NodeReply FakeNode::Call(const std::string& method, const UniValue& params)
         m_cv.wait(lock, [&] { return !m_hold; });
         --m_held;
     }
-    if (!m_faults.empty()) {
+    if (!m_faults.empty() && (m_faults.front().only.empty() || m_faults.front().only == method)) {
         Fault fault = m_faults.front();
         m_faults.pop_front();
         if (fault.perform) Answer(method, code, address);

@@ -38,6 +38,7 @@ public:
         NodeFailure failure{NodeFailure::kNone}; //!< a transport failure...
         int error_code{0};                       //!< ...or this JSON-RPC error
         bool perform{false};                     //!< redeem first (an answer lost on the way back)
+        std::string only;                        //!< for a call of this method only ("": any)
     };
 
     void Issue(const std::string& code, const std::string& amount = "1.50000000", const std::string& state = "issued");
