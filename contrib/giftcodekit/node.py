@@ -263,7 +263,9 @@ class Node(RpcClient):
         raise last_error
 
     def wait_for_rpc(self, timeout=180):
-        """Returns once the node answers getblockcount (past its warm-up)."""
+        """Returns once the node answers getblockcount (past its warm-up) and
+        has read its mempool file back (getmempoolinfo's `loaded`, where the
+        node has it): until then a patched node makes no new payment (-10)."""
         deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:
@@ -271,7 +273,8 @@ class Node(RpcClient):
                     self.name, self.process.returncode, self._read_stderr(), self.tail_log(30)))
             try:
                 self.rpc("getblockcount", timeout=10)
-                return
+                if self.rpc("getmempoolinfo", timeout=10).get("loaded", True):
+                    return
             except RpcError as e:
                 if e.code != ERR_IN_WARMUP:
                     raise
