@@ -233,7 +233,7 @@ class ClientTest(GiftCodeTestFramework):
         def block():
             while not stop.is_set():
                 try:
-                    node.post("/", node.request_body("waitforblockheight", [10 ** 6, 500]), 10)
+                    node.post("/", node.request_body("waitforblockheight", [10 ** 6, 3000]), 10)
                 except (OSError, HTTPException, WorkQueueFull):
                     time.sleep(0.005)  # the other one holds the queue: take its place as soon as it frees
 
